@@ -1,0 +1,1 @@
+"""Private helpers shared across lockgate packages; not a public API."""

@@ -1,0 +1,81 @@
+"""Shared CLI plumbing: global state, output formats, writing results safely."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from lockgate.config import Settings
+from lockgate.errors import ConfigError
+
+
+class Format(enum.StrEnum):
+    """Output formats; commands accept the subset that makes sense for them."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    CYCLONEDX = "cyclonedx"
+    SPDX = "spdx"
+    JUNIT = "junit"
+    HTML = "html"
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What the global options resolved to; stored in ``ctx.obj``."""
+
+    settings: Settings
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """The resolved global settings for this invocation."""
+    root = ctx.find_root()
+    obj = root.obj
+    if isinstance(obj, State):
+        return obj.settings
+    return Settings()
+
+
+def check_format(fmt: Format, allowed: set[Format], command: str) -> None:
+    """Raise a usage error when ``fmt`` is not one of ``allowed`` for ``command``."""
+    if fmt not in allowed:
+        names = ", ".join(sorted(f.value for f in allowed))
+        raise ConfigError(f"{command} does not support --format {fmt.value} (use one of: {names})")
+
+
+def write_output(text: str | bytes, output: Path | None) -> None:
+    """Write to stdout, or atomically to ``output`` (never a half-written file)."""
+    data = text.encode() if isinstance(text, str) else text
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        if data and not data.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+        return
+    parent = output.parent if str(output.parent) else Path()
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        Path(tmp).replace(output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def is_tty() -> bool:
+    """True when stderr is an interactive terminal (progress bars only then)."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+FORMAT_OPTION = typer.Option(Format.TABLE, "--format", "-f", help="Output format.", case_sensitive=False)
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write the result to FILE instead of stdout.")

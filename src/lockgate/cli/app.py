@@ -1,0 +1,105 @@
+"""The ``lockgate`` command: global options, command groups and the exit-code mapping.
+
+Command modules import only Typer at module level and load heavy dependencies inside
+the command bodies, so ``lockgate --version`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+from lockgate import __version__
+from lockgate.cli._common import State
+from lockgate.cli.exitcodes import ExitCode
+
+app = typer.Typer(
+    name="lockgate",
+    help="Secure the distribute phase: scan, sign, verify, encrypt and gate container images.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lockgate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", envvar="LOCKGATE_QUIET", help="Only print results."),
+    debug: bool = typer.Option(False, "--debug", envvar="LOCKGATE_DEBUG", help="Show tracebacks and debug logs."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", envvar="LOCKGATE_CACHE_DIR", help="Cache directory (advisory DB, layer results)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", envvar="LOCKGATE_CONFIG", help="lockgate.yaml with defaults for options."
+    ),
+) -> None:
+    """Global options apply to every command; each has a LOCKGATE_* environment variable."""
+    from lockgate.config import Settings
+
+    kwargs: dict[str, object] = {"quiet": quiet, "debug": debug, "config_file": config}
+    if cache_dir is not None:
+        kwargs["cache_dir"] = cache_dir
+    ctx.obj = State(settings=Settings(**kwargs))  # type: ignore[arg-type]
+
+
+def _register() -> None:
+    """Attach command groups (explicit list; no import side effects elsewhere)."""
+    from lockgate.cli import cache as cache_cmd
+
+    app.add_typer(cache_cmd.app, name="cache")
+
+
+_register()
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("LOCKGATE_DEBUG", "").lower() in ("1", "true", "yes")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and map every outcome to a documented exit code."""
+    from lockgate.errors import LockgateError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=args, prog_name="lockgate", standalone_mode=False)
+    except click.exceptions.UsageError as e:
+        e.show()
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        print("lockgate: aborted", file=sys.stderr)
+        sys.exit(ExitCode.RUNTIME)
+    except LockgateError as e:
+        if _debug_requested(args):
+            import traceback
+
+            traceback.print_exc()
+        print(f"lockgate: error: {e.diagnostics()}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("lockgate: interrupted", file=sys.stderr)
+        sys.exit(ExitCode.RUNTIME)
+    except BrokenPipeError:
+        sys.exit(ExitCode.OK)
+    except Exception as e:
+        if _debug_requested(args):
+            raise
+        print(f"lockgate: internal error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        sys.exit(ExitCode.RUNTIME)
+    sys.exit(rv if isinstance(rv, int) else ExitCode.OK)

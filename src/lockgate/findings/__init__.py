@@ -1,0 +1,1 @@
+"""The one results model every scanner produces and every renderer and gate consumes."""

@@ -1,0 +1,1 @@
+"""OCI image access: references, manifests, and image sources/destinations (layout, archives, registries)."""
