@@ -28,3 +28,8 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("LOCKGATE_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("DOCKER_CONFIG", str(base / "docker"))
     yield
+
+
+# Fixture plug-ins shared across test folders (real registry, real test images, ...).
+# Each module is owned by the area that needs it; add new ones here.
+pytest_plugins: list[str] = []
