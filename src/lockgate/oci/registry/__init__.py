@@ -1,0 +1,1 @@
+"""OCI Distribution API client on httpx: transport, auth, credentials, pull/push, referrers."""
