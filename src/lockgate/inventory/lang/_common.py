@@ -1,0 +1,276 @@
+"""Shared plumbing for the language extractors: formats, a result collector, purls, safe parsing.
+
+Every format is a :class:`Format` — an id, a cheap path matcher and a parse function that
+fills a :class:`Collector`. A :class:`LangAnalyzer` groups the formats of one ecosystem into
+one :class:`lockgate.fs.model.Analyzer`, so the walker asks a handful of analysers (not one
+per file format) about each entry. Parse functions may raise anything on hostile input; the
+analyser turns every exception into a :class:`CoverageGap` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packageurl import PackageURL
+
+from lockgate.errors import InputError
+from lockgate.findings.model import CoverageGap
+from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.inventory.model import Package
+
+MAX_JSON_DEPTH = 200
+"""Deepest nesting accepted in JSON lock files (deeper input is hostile)."""
+MAX_PACKAGES_PER_FILE = 200_000
+"""More packages than this in one file is treated as hostile input."""
+
+_PURL_TYPES = {
+    "PyPI": "pypi",
+    "npm": "npm",
+    "Go": "golang",
+    "Maven": "maven",
+    "RubyGems": "gem",
+    "crates.io": "cargo",
+    "Packagist": "composer",
+    "NuGet": "nuget",
+}
+
+_PEP503 = re.compile(r"[-_.]+")
+
+
+class ParseError(InputError):
+    """A file could not be parsed; the message becomes the coverage-gap reason."""
+
+
+def pep503(name: str) -> str:
+    """Normalise a Python distribution name (PEP 503)."""
+    return _PEP503.sub("-", name).lower()
+
+
+def make_purl(ecosystem: str, name: str, version: str, *, qualifiers: dict[str, str] | None = None) -> str:
+    """Build the package URL for one language package (packageurl-python does the escaping)."""
+    ptype = _PURL_TYPES.get(ecosystem)
+    if ptype is None or not name:
+        return ""
+    namespace: str | None = None
+    pname = name
+    if ecosystem == "npm" and name.startswith("@") and "/" in name:
+        namespace, pname = name.split("/", 1)
+    elif ecosystem == "Go" and "/" in name:
+        namespace, pname = name.rsplit("/", 1)
+    elif ecosystem in ("Maven", "Packagist") and (":" in name or "/" in name):
+        sep = ":" if ecosystem == "Maven" else "/"
+        namespace, pname = name.split(sep, 1)
+    elif ecosystem == "PyPI":
+        pname = pep503(name)
+    if ecosystem == "Go" and version and not version.startswith("v"):
+        version = "v" + version  # Go purls carry the module version as Go writes it
+    return PackageURL(
+        type=ptype, namespace=namespace, name=pname, version=version or None, qualifiers=qualifiers or None
+    ).to_string()
+
+
+@dataclass(slots=True)
+class Collector:
+    """Accumulates what one parse found in one file."""
+
+    path: str
+    layer: str = ""
+    packages: list[Package] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        ecosystem: str,
+        name: str,
+        version: str,
+        *,
+        licenses: Iterable[str] = (),
+        dependencies: Iterable[str] = (),
+        metadata: dict[str, str] | None = None,
+        source_name: str = "",
+        source_version: str = "",
+        purl: str | None = None,
+    ) -> Package:
+        """Record one package (purl derived unless given)."""
+        if len(self.packages) >= MAX_PACKAGES_PER_FILE:
+            raise ParseError(f"more than {MAX_PACKAGES_PER_FILE} packages in one file")
+        pkg = Package(
+            ecosystem=ecosystem,
+            name=name,
+            version=version,
+            purl=make_purl(ecosystem, name, version) if purl is None else purl,
+            source_name=source_name,
+            source_version=source_version,
+            licenses=tuple(dict.fromkeys(x for x in licenses if x)),
+            path=self.path,
+            layer=self.layer,
+            dependencies=tuple(dict.fromkeys(d for d in dependencies if d)),
+            metadata=tuple(sorted((metadata or {}).items())),
+        )
+        self.packages.append(pkg)
+        return pkg
+
+    def problem(self, reason: str) -> None:
+        """Note something in the file that could not be understood (becomes a gap)."""
+        if len(self.problems) < 20:
+            self.problems.append(reason)
+
+
+ParseFn = Callable[[bytes, Collector], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One file format: how to recognise it by path and how to parse it."""
+
+    id: str
+    ecosystem: str
+    match: Callable[[str, str], bool]
+    """(path, file name) -> wanted; must be cheap (no content)."""
+    parse: ParseFn
+
+
+def run_format(fmt: Format, content: bytes, path: str, layer: str = "") -> AnalysisResult:
+    """Parse ``content`` as ``fmt``; never raises: failures become coverage gaps."""
+    col = Collector(path=path, layer=layer)
+    try:
+        fmt.parse(content, col)
+    except ParseError as exc:
+        return AnalysisResult(packages=tuple(col.packages), gaps=(CoverageGap(path, f"{fmt.id}: {exc}", layer),))
+    except RecursionError:
+        return AnalysisResult(gaps=(CoverageGap(path, f"{fmt.id}: nesting too deep", layer),))
+    except MemoryError:
+        return AnalysisResult(gaps=(CoverageGap(path, f"{fmt.id}: file too large to parse", layer),))
+    except Exception as exc:  # hostile input must never crash a scan
+        return AnalysisResult(gaps=(CoverageGap(path, f"{fmt.id}: cannot parse ({type(exc).__name__}: {exc})", layer),))
+    gaps = tuple(CoverageGap(path, f"{fmt.id}: {p}", layer) for p in col.problems)
+    return AnalysisResult(packages=tuple(col.packages), gaps=gaps)
+
+
+class LangAnalyzer:
+    """An :class:`lockgate.fs.model.Analyzer` over a group of formats of one language."""
+
+    needs_content = True
+    squash = True
+
+    def __init__(self, name: str, version: int, formats: Sequence[Format], max_size: int | None = None) -> None:
+        self.name = name
+        self.version = version
+        self.formats = tuple(formats)
+        self.max_size = max_size
+
+    def format_for(self, path: str) -> Format | None:
+        """The first format whose matcher accepts ``path``."""
+        fname = path.rsplit("/", 1)[-1]
+        for fmt in self.formats:
+            if fmt.match(path, fname):
+                return fmt
+        return None
+
+    def required(self, entry: FileEntry) -> bool:
+        """Wanted when a regular file's path matches one of the formats."""
+        return entry.is_file and self.format_for(entry.path) is not None
+
+    def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
+        """Parse the file with the matching format (gaps, never exceptions)."""
+        fmt = self.format_for(entry.path)
+        if fmt is None:
+            return AnalysisResult()
+        return run_format(fmt, content, entry.path, entry.layer)
+
+    def __repr__(self) -> str:
+        return f"LangAnalyzer({self.name!r}, v{self.version})"
+
+
+def decode(content: bytes) -> str:
+    """Text of a manifest: UTF-8 (with BOM stripped), falling back to Latin-1 rather than failing."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        content = content[3:]
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
+
+
+def _check_depth(text: str) -> None:
+    """Reject JSON nested deeper than MAX_JSON_DEPTH before json.loads recurses on it."""
+    depth = 0
+    deepest = 0
+    in_str = False
+    esc = False
+    # Cheap scan only when the document could be deep at all.
+    if text.count("[") + text.count("{") < MAX_JSON_DEPTH:
+        return
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        elif ch in "]}":
+            depth -= 1
+
+
+def load_json(content: bytes) -> Any:
+    """Parse JSON text from an untrusted file, with a nesting limit; ParseError when invalid."""
+    text = decode(content)
+    _check_depth(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+_YAML_ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s\[\]{},]+")
+
+
+def load_yaml(content: bytes, *, max_aliases: int = 1000) -> Any:
+    """Parse one YAML document safely (C loader when available; alias bombs refused)."""
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        if _YAML_ANCHOR.search(content):
+            aliases = 0
+            for event in yaml.parse(content, Loader=loader):
+                if isinstance(event, yaml.AliasEvent):
+                    aliases += 1
+                    if aliases > max_aliases:
+                        raise ParseError(f"more than {max_aliases} YAML aliases (alias bomb?)")
+        return yaml.load(content, Loader=loader)  # noqa: S506 - safe loader chosen above
+    except yaml.YAMLError as exc:
+        raise ParseError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
+
+
+def load_toml(content: bytes) -> dict[str, Any]:
+    """Parse TOML (stdlib ``tomllib``); ParseError when invalid."""
+    import tomllib
+
+    try:
+        return tomllib.loads(decode(content))
+    except tomllib.TOMLDecodeError as exc:
+        raise ParseError(f"invalid TOML: {exc}") from None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty dict (tolerate odd lock files)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: Any) -> str:
+    """``value`` if it is a string, else ``""``."""
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,217 @@
+"""Python packages: installed metadata (dist-info, egg-info) and lock files.
+
+Installed metadata is RFC 822-style, parsed with the stdlib ``email.parser`` (header names
+are case-insensitive, the first ``Version`` wins). Lock files: ``poetry.lock`` and
+``uv.lock`` (stdlib ``tomllib``), ``Pipfile.lock`` (JSON) and pinned ``==``/``===`` lines of
+``requirements*.txt``. Requirement lines that do not pin one version are not packages:
+a range says nothing about what is installed (Trivy does the same).
+"""
+
+from __future__ import annotations
+
+import re
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from lockgate.inventory.lang import licenses as lic
+from lockgate.inventory.lang._common import (
+    Collector,
+    Format,
+    LangAnalyzer,
+    ParseError,
+    as_dict,
+    as_str,
+    decode,
+    load_json,
+    load_toml,
+    pep503,
+)
+
+ECO = "PyPI"
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_REQ_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_DEP_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _deps_from_requires(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        if "extra ==" in v.replace("extra==", "extra =="):
+            continue  # optional extras are not dependencies of a plain install
+        m = _DEP_NAME.match(v)
+        if m:
+            out.append(pep503(m.group(1)))
+    return out
+
+
+def parse_metadata(content: bytes, col: Collector) -> None:
+    """``METADATA`` / ``PKG-INFO`` / ``*.egg-info`` file (core metadata, RFC 822 headers)."""
+    if not content.strip():
+        raise ParseError("empty metadata file")
+    msg = BytesHeaderParser(policy=compat32).parsebytes(content)
+    name = (msg.get("Name") or "").strip()
+    version = (msg.get("Version") or "").strip()
+    if not name or not version:
+        raise ParseError("metadata has no Name or Version")
+    if not _NAME_RE.match(name):
+        raise ParseError(f"invalid distribution name {name!r}")
+    licenses: list[str] = []
+    expr = (msg.get("License-Expression") or "").strip()
+    if expr:
+        licenses.append(expr)
+    else:
+        declared = lic.normalize(str(msg.get("License") or ""))
+        if declared:
+            licenses.append(declared)
+        else:
+            for c in msg.get_all("Classifier") or []:
+                spdx = lic.from_classifier(str(c))
+                if spdx:
+                    licenses.append(spdx)
+    deps = _deps_from_requires([str(x) for x in msg.get_all("Requires-Dist") or []])
+    col.add(ECO, pep503(name), version, licenses=licenses, dependencies=deps)
+
+
+def _dep_groups(*groups: str) -> dict[str, str]:
+    g = sorted({x for x in groups if x})
+    return {"dep_groups": ",".join(g)} if g else {}
+
+
+def parse_poetry_lock(content: bytes, col: Collector) -> None:
+    """``poetry.lock`` (lock versions 1.x and 2.x)."""
+    if not content.strip():
+        return
+    doc = load_toml(content)
+    for pkg in doc.get("package", []) or []:
+        p = as_dict(pkg)
+        name, version = as_str(p.get("name")), as_str(p.get("version"))
+        if not name or not version:
+            continue
+        groups: list[str] = []
+        if p.get("optional") is True:
+            groups.append("optional")
+        if as_str(p.get("category")) == "dev":
+            groups.append("dev")
+        for g in p.get("groups", []) or []:
+            if isinstance(g, str) and g != "main":
+                groups.append(g)
+        deps = [pep503(d) for d in as_dict(p.get("dependencies"))]
+        meta = _dep_groups(*groups)
+        src = as_dict(p.get("source"))
+        if as_str(src.get("type")) == "git":
+            meta["source"] = f"git+{as_str(src.get('url'))}@{as_str(src.get('resolved_reference'))}"
+        col.add(ECO, pep503(name), version, dependencies=deps, metadata=meta)
+
+
+def parse_uv_lock(content: bytes, col: Collector) -> None:
+    """``uv.lock``: every ``[[package]]`` except the project itself (virtual/editable source)."""
+    doc = load_toml(content)
+    for pkg in doc.get("package", []) or []:
+        p = as_dict(pkg)
+        name, version = as_str(p.get("name")), as_str(p.get("version"))
+        src = as_dict(p.get("source"))
+        if not name or not version or "editable" in src or "virtual" in src:
+            continue
+        deps = [pep503(as_str(as_dict(d).get("name"))) for d in p.get("dependencies", []) or []]
+        col.add(ECO, pep503(name), version, dependencies=[d for d in deps if d])
+
+
+def parse_pipfile_lock(content: bytes, col: Collector) -> None:
+    """``Pipfile.lock``: ``default`` and ``develop`` sections (a package in both is not dev-only)."""
+    if not content.strip():
+        return
+    raw = load_json(content)
+    if not isinstance(raw, dict):
+        raise ParseError("Pipfile.lock is not a JSON object")
+    doc = raw
+    found: dict[tuple[str, str], set[str]] = {}
+    for section, group in (("default", ""), ("develop", "dev")):
+        for name, spec in as_dict(doc.get(section)).items():
+            version = as_str(as_dict(spec).get("version"))
+            if not version.startswith("=="):
+                continue
+            key = (pep503(name), version.lstrip("="))
+            found.setdefault(key, set()).add(group)
+    for (name, version), groups in found.items():
+        meta = _dep_groups("dev") if groups == {"dev"} else {}
+        col.add(ECO, name, version, metadata=meta)
+
+
+def _logical_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    buf = ""
+    for raw in text.splitlines():
+        line = raw
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        lines.append(buf + line)
+        buf = ""
+    if buf:
+        lines.append(buf)
+    return lines
+
+
+_OPTION = re.compile(r"\s(?:--?[A-Za-z][\w-]*)(?:[=\s]|$)")
+
+
+def parse_requirements(content: bytes, col: Collector) -> None:
+    """``requirements*.txt``: pinned ``name[extras]==version`` lines (markers, hashes, options dropped)."""
+    for raw in _logical_lines(decode(content)):
+        line = raw.split(" #", 1)[0].split("\t#", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-"):
+            if line.startswith(("-r", "--requirement", "-c", "--constraint")):
+                col.problem(f"included file not followed: {line[:120]}")
+            continue
+        line = line.split(";", 1)[0]
+        m = _OPTION.search(" " + line)
+        if m:
+            line = (" " + line)[: m.start()].strip()
+        nm = _REQ_NAME.match(line)
+        if not nm:
+            continue
+        name = nm.group(0)
+        rest = line[nm.end() :].strip()
+        if rest.startswith("["):
+            close = rest.find("]")
+            if close < 0:
+                continue
+            rest = rest[close + 1 :].strip()
+        if rest.startswith("==="):
+            version = rest[3:].strip()
+        elif rest.startswith("==") and "," not in rest:
+            version = rest[2:].strip()
+        else:
+            continue
+        version = version.split()[0] if version else ""
+        if not version or "*" in version or "$" in version or not re.match(r"^[A-Za-z0-9][\w.!+-]*$", version):
+            continue
+        col.add(ECO, pep503(name), version)
+
+
+def _is_requirements(path: str, name: str) -> bool:
+    return name.startswith("requirements") and name.endswith(".txt")
+
+
+def _is_metadata(path: str, name: str) -> bool:
+    if name == "METADATA":
+        return path.endswith(".dist-info/METADATA")
+    if name == "PKG-INFO":
+        return path.endswith((".egg-info/PKG-INFO", "EGG-INFO/PKG-INFO"))
+    return name.endswith(".egg-info")
+
+
+FORMATS = (
+    Format("python-metadata", ECO, _is_metadata, parse_metadata),
+    Format("poetry.lock", ECO, lambda p, n: n == "poetry.lock", parse_poetry_lock),
+    Format("Pipfile.lock", ECO, lambda p, n: n == "Pipfile.lock", parse_pipfile_lock),
+    Format("uv.lock", ECO, lambda p, n: n == "uv.lock", parse_uv_lock),
+    Format("requirements.txt", ECO, _is_requirements, parse_requirements),
+)
+
+
+def analyzer() -> LangAnalyzer:
+    """The Python analyser (installed metadata and lock files)."""
+    return LangAnalyzer("lang-python", 1, FORMATS, max_size=32 * 1024 * 1024)
