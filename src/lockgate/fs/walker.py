@@ -1,0 +1,247 @@
+"""Walk every layer of an image once, feed the analysers, cache per layer, merge with whiteouts.
+
+For each layer the cache is asked first (key: compressed digest + the diff_id lockgate
+computed for it earlier + analyser name/version/size cap); only analysers without a cached
+result for that layer cause the layer to be streamed, and then only those analysers run.
+Layers needing I/O are processed on up to two threads (decompression and hashing release
+the GIL). The config's diff_ids are checked against the computed ones: a mismatch is an
+:class:`~lockgate.errors.IntegrityError`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from lockgate.config import Limits, Settings
+from lockgate.errors import IntegrityError
+from lockgate.findings.model import CoverageGap
+from lockgate.fs.analysis import ImageAnalysis, Items, LayerIndex, LayerRecord, merge, relabel, relabel_index
+from lockgate.fs.cache import LayerCache
+from lockgate.fs.dispatch import Dispatcher
+from lockgate.fs.layers import LayerBrokenError, LayerStream, ProgressFn
+from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry, FileType
+from lockgate.fs.paths import Whiteout
+from lockgate.oci.image import Image, ImageSource
+from lockgate.oci.model import Descriptor
+
+__all__ = ["ImageAnalysis", "LayerOutput", "analyze_image", "analyze_layer"]
+
+HARDLINK_CONTENT_BUDGET = 64 * 1024 * 1024
+"""Bytes of already-read file content kept per layer to serve hardlinks to those files."""
+
+
+def _params(a: Analyzer, limits: Limits) -> str:
+    cap = a.max_size if a.max_size is not None else limits.max_file_bytes
+    return f"max={cap}" if a.needs_content else ""
+
+
+def _const(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    """What one pass over a layer produced."""
+
+    index: LayerIndex
+    results: dict[str, Items]
+    gaps: tuple[CoverageGap, ...]
+    """Layer-level problems (truncated, bomb ...)."""
+    diff_id: str | None
+    """Computed diff_id; None when the layer could not be read to its end."""
+
+
+def analyze_layer(
+    source: ImageSource,
+    desc: Descriptor,
+    analyzers: Sequence[Analyzer],
+    *,
+    limits: Limits,
+    label: str = "",
+    progress: ProgressFn | None = None,
+) -> LayerOutput:
+    """Stream one layer through ``analyzers``; results per analyser name, plus the layer index."""
+    stream = LayerStream(source, desc, limits=limits, label=label, progress=progress)
+    dispatcher = Dispatcher(analyzers, limits)
+    squash = [a.squash for a in dispatcher.analyzers]
+    per: list[dict[str, AnalysisResult] | list[tuple[str, AnalysisResult]]] = [{} if s else [] for s in squash]
+    nondirs: set[str] = set()
+    dirs: set[str] = set()
+    whiteouts: set[str] = set()
+    opaque: set[str] = set()
+    files: dict[str, FileEntry] = {}
+    kept: dict[str, bytes] = {}
+    kept_bytes = 0
+    try:
+        for item in stream:
+            entry = item.entry
+            if item.whiteout is Whiteout.DELETE:
+                whiteouts.add(entry.path)
+                continue
+            if item.whiteout is Whiteout.OPAQUE:
+                opaque.add(entry.path)
+                continue
+            path = entry.path
+            if entry.type is FileType.DIR:
+                dirs.add(path)
+                nondirs.discard(path)
+            else:
+                nondirs.add(path)
+                dirs.discard(path)
+            for bucket in per:  # a duplicate entry replaces the earlier one
+                if isinstance(bucket, dict):
+                    bucket.pop(path, None)
+            read: Callable[[], bytes] | None = item.read
+            offered = entry
+            if entry.type is FileType.HARDLINK:
+                target = files.get(entry.linkname)
+                if target is not None:
+                    offered = FileEntry(
+                        path=path,
+                        size=target.size,
+                        mode=entry.mode,
+                        uid=entry.uid,
+                        gid=entry.gid,
+                        type=FileType.FILE,
+                        linkname=entry.linkname,
+                        layer=entry.layer,
+                    )
+                    data = kept.get(entry.linkname)
+                    read = _const(data) if data is not None else None
+            elif entry.type is FileType.FILE:
+                files[path] = entry
+            wanted = dispatcher.wanted(offered)
+            if not wanted:
+                continue
+            if entry.type is FileType.FILE and read is not None and dispatcher.needs_content(offered, wanted):
+                content = item.read()
+                if kept_bytes + len(content) <= HARDLINK_CONTENT_BUDGET:
+                    kept[path] = content
+                    kept_bytes += len(content)
+                read = _const(content)
+            for i, res in dispatcher.run(offered, wanted, read):
+                bucket = per[i]
+                if isinstance(bucket, dict):
+                    bucket[path] = res
+                else:
+                    bucket.append((path, res))
+    except LayerBrokenError:
+        pass  # the gap is on the stream; keep what was read
+    results: dict[str, Items] = {}
+    for a, bucket in zip(dispatcher.analyzers, per, strict=True):
+        results[a.name] = tuple(bucket.items()) if isinstance(bucket, dict) else tuple(bucket)
+    index = LayerIndex(
+        nondirs=frozenset(nondirs),
+        dirs=frozenset(dirs),
+        whiteouts=frozenset(whiteouts),
+        opaque=frozenset(opaque),
+        gaps=tuple(g for g in stream.gaps if g.where != desc.digest),
+    )
+    layer_gaps = tuple(g for g in stream.gaps if g.where == desc.digest)
+    return LayerOutput(
+        index=index, results=results, gaps=layer_gaps, diff_id=stream.diff_id if stream.complete else None
+    )
+
+
+def _layer(
+    image: Image,
+    pos: int,
+    analyzers: Sequence[Analyzer],
+    settings: Settings,
+    cache: LayerCache | None,
+    progress: ProgressFn | None,
+) -> LayerRecord:
+    desc = image.layers[pos]
+    claims = image.config.diff_ids
+    claim = claims[pos] if pos < len(claims) else ""
+    limits = settings.limits
+    cached: dict[str, Items] = {}
+    index: LayerIndex | None = None
+    missing = list(analyzers)
+    if cache is not None:
+        known = cache.diff_id(desc.digest)
+        if known is not None:
+            if claim and known != claim:
+                raise IntegrityError(
+                    f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {known}"
+                )
+            index = cache.get_index(desc.digest, known)
+            missing = []
+            for a in analyzers:
+                items = cache.get_results(desc.digest, known, a.name, a.version, _params(a, limits))
+                if items is None:
+                    missing.append(a)
+                else:
+                    cached[a.name] = items
+            if index is not None and not missing:
+                if progress is not None:
+                    progress(desc.size)
+                return LayerRecord(digest=desc.digest, diff_id=known, index=index, results=cached)
+    label = claim or desc.digest
+    fresh = analyze_layer(image.source, desc, missing, limits=limits, label=label, progress=progress)
+    if fresh.diff_id is None:  # incomplete layer: keep partial results, never cache them
+        results = {**fresh.results, **cached}
+        return LayerRecord(digest=desc.digest, diff_id=label, index=fresh.index, results=results, gaps=fresh.gaps)
+    diff_id = fresh.diff_id
+    results = {name: tuple((p, relabel(r, label, diff_id)) for p, r in items) for name, items in fresh.results.items()}
+    index = relabel_index(fresh.index, label, diff_id)
+    if cache is not None:
+        cache.put(
+            desc.digest,
+            diff_id,
+            index,
+            [(a.name, a.version, _params(a, limits), results[a.name]) for a in missing],
+        )
+    if claim and claim != diff_id:
+        raise IntegrityError(
+            f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {diff_id}"
+        )
+    return LayerRecord(digest=desc.digest, diff_id=diff_id, index=index, results={**results, **cached})
+
+
+def analyze_image(
+    image: Image,
+    analyzers: Sequence[Analyzer],
+    *,
+    settings: Settings,
+    progress: ProgressFn | None = None,
+    cache: LayerCache | bool | None = True,
+    workers: int | None = None,
+) -> ImageAnalysis:
+    """Run ``analyzers`` over every layer of ``image`` (each layer read at most once) and merge.
+
+    ``cache``: ``True`` uses the cache under ``settings.layer_cache_dir``, ``False``/``None``
+    disables it, or pass a :class:`LayerCache`. ``progress`` receives compressed byte counts
+    (possibly from worker threads). ``workers`` defaults to ``min(2, cpu_count)``.
+    """
+    names = [a.name for a in analyzers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"analyser names must be unique: {names}")
+    own_cache = cache is True
+    lc: LayerCache | None = (
+        LayerCache.for_settings(settings) if cache is True else cache if isinstance(cache, LayerCache) else None
+    )
+    n = len(image.layers)
+    lock = threading.Lock()
+
+    def safe_progress(count: int) -> None:
+        if progress is not None:
+            with lock:
+                progress(count)
+
+    try:
+        jobs = workers if workers is not None else min(2, os.cpu_count() or 1)
+        if jobs <= 1 or n <= 1:
+            records = [_layer(image, i, analyzers, settings, lc, safe_progress) for i in range(n)]
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lockgate-layer") as pool:
+                futures = [pool.submit(_layer, image, i, analyzers, settings, lc, safe_progress) for i in range(n)]
+                records = [f.result() for f in futures]
+    finally:
+        if own_cache and lc is not None:
+            lc.close()
+    return merge(records, analyzers)
