@@ -67,6 +67,18 @@ DIVERGENCES: dict[tuple[str, str], tuple[set[tuple[str, str]], set[tuple[str, st
         set(),
         "a module replaced by a local directory has no version to match; not a package",
     ),
+    ("go/trivy/gosum/gomod_many.sum", "gomod_many.sum"): (
+        {("gopkg.in/check.v1", "0.0.0-20161208181325-20d25e280405"), ("gopkg.in/yaml.v2", "2.2.2")},
+        set(),
+        "lines with only a `/go.mod` hash are modules whose go.mod was read during version selection but "
+        "whose code was never downloaded (scalibr agrees: see indirect-1.16.mod)",
+    ),
+}
+
+# Upstream errors that lockgate deliberately does not report as coverage gaps.
+NO_GAP: dict[tuple[str, str], str] = {
+    ("go/trivy/binary/dummy", "sad path"): "an executable-bit file that is not ELF/PE/Mach-O (a script, data) "
+    "is simply not a binary: reporting a gap for every such file would drown real gaps",
 }
 
 
@@ -148,7 +160,7 @@ def test_corpus_fixture(corpus: Path, eco: str, fixture: str, case: dict[str, An
         assert declared <= set(result.packages[0].dependencies)
     missing, extra, _reason = DIVERGENCES.get((f"{eco}/{fixture}", case["case"]), (set(), set(), ""))
     assert got == (want - missing) | extra, f"got {sorted(got)}\nwant {sorted(want)}"
-    if "expect_error" in case:
+    if "expect_error" in case and (f"{eco}/{fixture}", case["case"]) not in NO_GAP:
         assert result.gaps, "upstream fails on this input: lockgate must report a coverage gap"
         assert all(g.where for g in result.gaps)
     for p in result.packages:
@@ -164,3 +176,4 @@ def test_divergences_are_real_cases(corpus: Path) -> None:
         for fixture, spec in doc["fixtures"].items():
             ids |= {(f"{eco}/{fixture}", c["case"]) for c in spec["cases"]}
     assert set(DIVERGENCES) <= ids
+    assert set(NO_GAP) <= ids
