@@ -22,6 +22,9 @@ class OSInfo:
     """ISO date when the release reached end of life, if known."""
     eosl: bool = False
     """True when the release is past its end of life at scan time."""
+    source: str = ""
+    """File the OS was detected from (``etc/os-release``, ``etc/debian_version`` ...);
+    lets :func:`lockgate.inventory.os.release.select_os` pick between candidates."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +34,7 @@ class OSInfo:
             "name": self.name,
             "eol": self.eol,
             "eosl": self.eosl,
+            **({"source": self.source} if self.source else {}),
         }
 
     @classmethod
@@ -42,6 +46,7 @@ class OSInfo:
             name=str(d.get("name", "")),
             eol=d.get("eol"),
             eosl=bool(d.get("eosl", False)),
+            source=str(d.get("source", "")),
         )
 
 

@@ -1,0 +1,1 @@
+"""OS package inventory: release detection, end of life, dpkg/opkg, apk and rpm databases."""

@@ -1,0 +1,175 @@
+"""dpkg and opkg status databases: ``var/lib/dpkg/status``, ``status.d/*``, ``usr/lib/opkg/status``.
+
+The format is RFC 822-like stanzas (deb-control(5)). Parsed by hand because it is tiny
+and the only library (python-debian) is GPL and heavier than the parser itself.
+Only packages whose ``Status`` says ``installed`` are reported, as ``dpkg -l`` shows
+``ii``; distroless ``status.d`` entries have no ``Status`` and count as installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lockgate.findings.model import CoverageGap
+from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.inventory.model import OSInfo, Package
+from lockgate.inventory.os.release import DISTROLESS_SOURCE
+
+DPKG_STATUS = "var/lib/dpkg/status"
+DPKG_STATUS_D = "var/lib/dpkg/status.d/"
+OPKG_STATUS = ("usr/lib/opkg/status", "var/lib/opkg/status")
+
+# Package states whose files are fully on disk (dpkg(1) "installed", plus pending triggers).
+_INSTALLED_STATES = frozenset({"installed", "triggers-pending", "triggers-awaited"})
+_SOURCE_RE = re.compile(r"^(?P<name>\S+)(?:\s+\((?P<version>[^)]+)\))?\s*$")
+_DEP_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9+.\-]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Stanza:
+    """One paragraph of a control file: fields (keys lowercased) and its first line number."""
+
+    fields: dict[str, str]
+    line: int
+    malformed: bool
+
+
+def iter_stanzas(text: str) -> Iterator[Stanza]:
+    """Split control-file text into stanzas; lines that are neither ``Key: value`` nor
+    continuations mark their stanza as malformed (the rest of the file still parses)."""
+    fields: dict[str, str] = {}
+    last_key = ""
+    start = 0
+    malformed = False
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            if fields or malformed:
+                yield Stanza(fields, start, malformed)
+            fields, last_key, malformed = {}, "", False
+            continue
+        if not fields and not malformed:
+            start = lineno
+        if line[0] in " \t":
+            if last_key:
+                fields[last_key] += "\n" + line.strip()
+            else:
+                malformed = True
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or " " in key.strip():
+            malformed = True
+            continue
+        last_key = key.strip().lower()
+        fields[last_key] = value.strip()
+    if fields or malformed:
+        yield Stanza(fields, start, malformed)
+
+
+def _is_installed(status: str | None, *, missing_ok: bool) -> bool:
+    if status is None:
+        return missing_ok
+    words = status.split()
+    return len(words) == 3 and words[2] in _INSTALLED_STATES
+
+
+def _dependency_names(depends: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for clause in depends.split(","):
+        first = clause.split("|")[0]
+        m = _DEP_NAME_RE.match(first)
+        if m and m.group(1) not in names:
+            names.append(m.group(1))
+    return tuple(names)
+
+
+def parse_status(
+    content: bytes, path: str, *, ecosystem: str = "deb", layer: str = "", missing_status_ok: bool = False
+) -> tuple[list[Package], list[CoverageGap]]:
+    """Parse a dpkg/opkg status file; returns installed packages and coverage gaps."""
+    if b"\x00" in content:
+        return [], [CoverageGap(path, "not a dpkg status file (binary content)", layer)]
+    text = content.decode("utf-8", "replace").replace("\r\n", "\n")
+    packages: list[Package] = []
+    bad: list[int] = []
+    for stanza in iter_stanzas(text):
+        if stanza.malformed:
+            bad.append(stanza.line)
+            continue
+        f = stanza.fields
+        name, version = f.get("package", ""), f.get("version", "")
+        if not name or not version:
+            continue  # dpkg itself ignores such records
+        if not _is_installed(f.get("status"), missing_ok=missing_status_ok):
+            continue
+        src_name, src_version = name, version
+        if src := f.get("source"):
+            m = _SOURCE_RE.match(src)
+            if m:
+                src_name = m.group("name")
+                src_version = m.group("version") or version
+        packages.append(
+            Package(
+                ecosystem=ecosystem,
+                name=name,
+                version=version,
+                source_name=src_name,
+                source_version=src_version,
+                arch=f.get("architecture", ""),
+                path=path,
+                layer=layer,
+                dependencies=_dependency_names(f.get("depends", "") + "," + f.get("pre-depends", "")),
+                licenses=tuple(x.strip() for x in f.get("license", "").split(",") if x.strip()),
+            )
+        )
+    gaps = []
+    if bad:
+        gaps.append(
+            CoverageGap(path, f"{len(bad)} malformed stanza(s) skipped (first at line {bad[0]})", layer),
+        )
+    return packages, gaps
+
+
+class DpkgAnalyzer:
+    """Installed Debian/Ubuntu packages from the dpkg database (incl. distroless ``status.d``)."""
+
+    name = "dpkg"
+    version = 1
+    needs_content = True
+    squash = True
+    max_size: int | None = None
+
+    def required(self, entry: FileEntry) -> bool:
+        p = entry.path
+        if p == DPKG_STATUS:
+            return True
+        if p.startswith(DPKG_STATUS_D):
+            rest = p[len(DPKG_STATUS_D) :]
+            return bool(rest) and "/" not in rest and not rest.endswith(".md5sums")
+        return False
+
+    def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
+        distroless = entry.path.startswith(DPKG_STATUS_D)
+        pkgs, gaps = parse_status(content, entry.path, layer=entry.layer, missing_status_ok=distroless)
+        os_info = None
+        if distroless and pkgs:
+            os_info = OSInfo(family="debian", version="", name="Debian (distroless)", source=DISTROLESS_SOURCE)
+        return AnalysisResult(packages=tuple(pkgs), gaps=tuple(gaps), os=os_info)
+
+
+class OpkgAnalyzer:
+    """Installed OpenWrt packages from the opkg status file (same stanza format as dpkg)."""
+
+    name = "opkg"
+    version = 1
+    needs_content = True
+    squash = True
+    max_size: int | None = None
+
+    def required(self, entry: FileEntry) -> bool:
+        return entry.path in OPKG_STATUS
+
+    def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
+        pkgs, gaps = parse_status(content, entry.path, ecosystem="opkg", layer=entry.layer)
+        return AnalysisResult(packages=tuple(pkgs), gaps=tuple(gaps))
