@@ -62,6 +62,8 @@ def _register() -> None:
     from lockgate.cli import cache as cache_cmd
 
     app.add_typer(cache_cmd.app, name="cache")
+    app.add_typer(__import__("lockgate.cli.image", fromlist=["app"]).app, name="image")  # inspect, copy
+    __import__("lockgate.cli.trust", fromlist=["register"]).register(app)  # sign, verify, *-blob, key
 
 
 _register()

@@ -1,0 +1,188 @@
+"""Trust commands: ``sign``, ``verify``, ``sign-blob``, ``verify-blob`` and the ``key`` group.
+
+Only Typer and the standard library are imported here; the trust package loads inside each command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+
+key_app = typer.Typer(help="Generate, import, list and revoke signing keys.", no_args_is_help=True)
+
+ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072")
+
+
+def _password(confirm: bool = False) -> bytes:
+    """``LOCKGATE_PASSWORD``, else ``COSIGN_PASSWORD``, else an interactive prompt."""
+    for var in ("LOCKGATE_PASSWORD", "COSIGN_PASSWORD"):
+        value = os.environ.get(var)
+        if value is not None:
+            return value.encode()
+    if not sys.stdin.isatty():
+        from lockgate.errors import ConfigError
+
+        raise ConfigError("a key password is needed: set LOCKGATE_PASSWORD (or COSIGN_PASSWORD)")
+    return str(typer.prompt("Key password", hide_input=True, confirmation_prompt=confirm)).encode()
+
+
+def _say(ctx: typer.Context, text: str) -> None:
+    if not settings(ctx).quiet:
+        typer.echo(text, err=True)
+
+
+# -- keys ----------------------------------------------------------------------------------
+@key_app.command("generate")
+def key_generate(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", help="Write PREFIX.key and PREFIX.pub (default: the keyring)."),
+    algorithm: str = typer.Option("ecdsa-p256", "--algorithm", help="ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+) -> None:
+    """Generate a key pair: PREFIX.key (cosign encrypted format) and PREFIX.pub (PEM)."""
+    from lockgate.trust.keys.generate import generate_key_pair
+
+    if algorithm not in ALGORITHMS:
+        raise typer.BadParameter(f"use one of {', '.join(ALGORITHMS)}", param_hint="--algorithm")
+    key_path, pub_path, pub = generate_key_pair(out, algorithm, _password(confirm=True), force=force)
+    _say(ctx, f"wrote {key_path} and {pub_path}")
+    typer.echo(f"{pub.key_id}  {pub.algorithm}  {pub_path}")
+
+
+@key_app.command("import")
+def key_import(
+    ctx: typer.Context,
+    private_key: Path = typer.Argument(..., help="PEM private key (PKCS#8, SEC1 or PKCS#1)."),
+    out: Path | None = typer.Option(None, "--out", help="Write PREFIX.key and PREFIX.pub (default: the keyring)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+) -> None:
+    """Import a PEM private key into cosign's encrypted format (password from LOCKGATE_PASSWORD)."""
+    from lockgate.trust.keys.generate import import_key_pair
+
+    key_path, pub_path, pub = import_key_pair(private_key, out, _password, force=force)
+    _say(ctx, f"wrote {key_path} and {pub_path}")
+    typer.echo(f"{pub.key_id}  {pub.algorithm}  {pub_path}")
+
+
+@key_app.command("list")
+def key_list(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
+    """List the keys in the keyring (<config dir>/keys): ID, algorithm, file."""
+    import json
+
+    from lockgate.trust.keys.keyring import entries
+
+    check_format(fmt, {Format.TABLE, Format.JSON}, "key list")
+    rows = [
+        {
+            "key_id": e.key.key_id if e.key else "",
+            "intoto_keyid": e.key.intoto_keyid if e.key else "",
+            "algorithm": e.key.algorithm if e.key else "",
+            "private": e.private,
+            "file": str(e.path),
+            "error": e.error,
+        }
+        for e in entries()
+    ]
+    if fmt == Format.JSON:
+        write_output(json.dumps(rows, indent=2), None)
+        return
+    for r in rows:
+        kid = r["key_id"] or "?"
+        typer.echo(
+            f"{kid}  {r['algorithm'] or '?':<11} {r['file']}{'  (' + str(r['error']) + ')' if r['error'] else ''}"
+        )
+
+
+@key_app.command("revoke")
+def key_revoke(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Key ID (lockgate or in-toto), or a public-key file."),
+    reason: str = typer.Option("", "--reason", help="Why the key is revoked."),
+    since: str | None = typer.Option(
+        None, "--since", "--at", help="Only signatures made at/after this time (YYYY-MM-DD or ISO 8601)."
+    ),
+    list_file: Path | None = typer.Option(None, "--list", help="Revocation list file (default: config dir)."),
+    signing_key: str | None = typer.Option(
+        None, "--signing-key", envvar="LOCKGATE_REVOCATION_SIGNING_KEY", help="Sign the list with this key."
+    ),
+) -> None:
+    """Add a key to the revocation list; verification refuses its signatures from then on."""
+    from lockgate.trust.keys.files import load_public_key
+    from lockgate.trust.keys.resolve import load_signer
+    from lockgate.trust.revocation import parse_time, revoke
+
+    ident: object = key
+    if Path(key).is_file():
+        ident = load_public_key(Path(key))
+    signer = load_signer(signing_key, _password) if signing_key else None
+    rl = revoke(
+        ident,  # type: ignore[arg-type]
+        reason=reason,
+        since=parse_time(since) if since else None,
+        path=list_file,
+        signer=signer,
+    )
+    _say(ctx, f"revocation list version {rl.version}: {len(rl.revoked)} revoked key(s)")
+
+
+# -- blobs ---------------------------------------------------------------------------------
+def sign_blob_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="File to sign."),
+    key: str = typer.Option(..., "--key", help="Private key file, pkcs11: URI or plug-in URI."),
+    output_signature: Path | None = typer.Option(
+        None, "--output-signature", "--output", "-o", help="Write the base64 signature here (default: stdout)."
+    ),
+) -> None:
+    """Sign a file (cosign sign-blob compatible: base64 signature over the file's SHA-256)."""
+    from lockgate.trust.blob import encode_signature, sign_blob
+    from lockgate.trust.keys.resolve import load_signer
+
+    signer = load_signer(key, _password)
+    sig = encode_signature(sign_blob(file, signer))
+    if output_signature is None:
+        sys.stdout.buffer.write(sig)
+        sys.stdout.flush()
+        if sys.stdout.isatty():
+            sys.stdout.write("\n")
+        return
+    write_output(sig, output_signature)
+    _say(ctx, f"wrote signature to {output_signature}")
+
+
+def verify_blob_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="File whose signature to check."),
+    key: str = typer.Option(..., "--key", help="Public key file, key ID or pkcs11: URI."),
+    signature: Path = typer.Option(..., "--signature", help="Base64 signature file (cosign format)."),
+    revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+) -> None:
+    """Verify a detached blob signature; exit 1 with a one-line reason when it does not verify."""
+    from lockgate.errors import IntegrityError, PolicyFailure
+    from lockgate.trust.blob import read_signature_file, verify_blob
+    from lockgate.trust.keys.resolve import load_verifier
+    from lockgate.trust.revocation import load_revocations
+
+    pub = load_verifier(key)
+    sig = read_signature_file(signature)
+    rl = load_revocations(revocations)
+    refused = rl.check(pub, None)
+    if refused:
+        raise PolicyFailure(f"verification failed: {refused}")
+    try:
+        verify_blob(file, pub, sig)
+    except IntegrityError as e:
+        raise PolicyFailure(f"verification failed: {e}") from None
+    _say(ctx, f"Verified OK: {file} signed by key {pub.key_id}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the trust commands to the root app."""
+    app.add_typer(key_app, name="key")
+    app.command("sign-blob")(sign_blob_cmd)
+    app.command("verify-blob")(verify_blob_cmd)

@@ -1,0 +1,1 @@
+"""Tests for lockgate.trust: keys, blobs, images, revocation, policy."""
