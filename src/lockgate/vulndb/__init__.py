@@ -1,0 +1,1 @@
+"""Vulnerability database: advisories, version semantics per ecosystem, and matching."""

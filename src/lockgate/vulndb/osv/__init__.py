@@ -1,0 +1,1 @@
+"""OSV records: range evaluation (:mod:`.ranges`) and, alongside, the OSV importers."""

@@ -1,0 +1,93 @@
+"""SemVer 2.0.0 precedence, npm flavour (also used for crates.io, Hex and OSV ``SEMVER`` ranges), and Pub's variant.
+
+Hand-written (the ``semver`` PyPI packages are strict and reject what npm's loose
+mode accepts). Rules:
+
+- ``major.minor.patch`` compare numerically; a leading ``v`` or ``=`` and surrounding
+  blanks are ignored, as node-semver's loose mode does (``v1.2.3 == =1.2.3 == 1.2.3``).
+- A pre-release (``-alpha.1``; loose mode also accepts ``1.2.3beta`` without the
+  hyphen) sorts before the release. Identifiers compare one by one: numeric ones
+  as integers, numeric before alphanumeric, alphanumeric ones in ASCII order; a
+  longer list wins when all shared identifiers are equal.
+- Build metadata (``+...``) is ignored (SemVer item 10), except in :data:`PUB`,
+  where, as in Dart's ``pub_semver``, a version without build sorts before the same
+  version with one and builds compare like pre-release identifiers.
+
+Versions that are not SemVer still get a place: numeric dot-separated components as
+far as they go (missing ones are 0, a fourth or later component compares
+numerically too), the rest read as pre-release and build. This keeps sloppy
+advisory data (``1.2``, ``2.0.0.1``) ordered sensibly.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from lockgate.vulndb.versions.base import Comparator
+
+_SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z",
+    re.ASCII,
+)
+_LOOSE_PREFIX = re.compile(r"[v=\s]*")
+_LEAD = re.compile(r"[0-9.]*")
+
+_Ident = tuple[int, int | str]
+
+
+def _ident(text: str) -> _Ident:
+    if text.isascii() and text.isdigit():
+        return (0, int(text))
+    return (1, text)
+
+
+def _idents(text: str) -> tuple[_Ident, ...]:
+    return tuple(_ident(p) for p in text.split("."))
+
+
+@functools.lru_cache(maxsize=65536)
+def parse(version: str, build_orders: bool = False) -> tuple[Any, ...]:
+    """Sort key of ``version`` (see the module docstring)."""
+    text = _LOOSE_PREFIX.sub("", version.strip(), count=1)
+    lead = _LEAD.match(text)
+    assert lead is not None
+    numbers = [int(p) for p in lead.group(0).split(".") if p]
+    tail = text[lead.end() :]
+    while len(numbers) > 3 and numbers[-1] == 0:
+        numbers.pop()
+    while len(numbers) < 3:
+        numbers.append(0)
+    pre, _, build = tail.partition("+")
+    pre = pre.removeprefix("-")
+    pre_key: tuple[Any, ...] = (0, _idents(pre)) if pre else (1,)
+    key: tuple[Any, ...] = (tuple(numbers), pre_key)
+    if build_orders:
+        key += ((1, _idents(build)) if build else (0,),)
+    return key
+
+
+class SemverComparator(Comparator):
+    """SemVer 2 precedence with npm's loose parsing; ``build_orders`` gives Pub's variant."""
+
+    def __init__(self, name: str = "semver", *, build_orders: bool = False) -> None:
+        self.name = name
+        self._build_orders = build_orders
+
+    def compare(self, a: str, b: str) -> int:
+        if a == b:
+            return 0
+        ka, kb = parse(a, self._build_orders), parse(b, self._build_orders)
+        return int(ka > kb) - int(ka < kb)
+
+    def valid(self, version: str) -> bool:
+        """Strict SemVer 2.0.0 after dropping one leading ``v`` (npm also allows ``=``)."""
+        text = version[1:] if version[:1] in ("v", "=") else version
+        return bool(_SEMVER.match(text))
+
+
+SEMVER = SemverComparator("semver")
+PUB = SemverComparator("pub", build_orders=True)
