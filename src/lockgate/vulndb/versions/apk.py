@@ -233,7 +233,9 @@ def compare_parts(a: Parts, b: Parts, original_a: str, original_b: str) -> int:
     return 0
 
 
-_ADVISORY_FORM = re.compile(r"(?:[0-9]+\.)*[0-9]+[a-zA-Z]?(?:_?(?:alpha|beta|rc|pre|cvs|svn|git|hg|p)[0-9]*)?(?:[-.]r[0-9]+)?\Z")
+_ADVISORY_FORM = re.compile(
+    r"(?:[0-9]+\.)*[0-9]+[a-zA-Z]?(?:_?(?:alpha|beta|rc|pre|cvs|svn|git|hg|p)[0-9]*)?(?:[-.]r[0-9]+)?\Z"
+)
 
 
 def advisory_form(version: str) -> bool:
