@@ -348,8 +348,16 @@ class RegistryClient:
         except (UnavailableError, InputError):
             log.debug("could not cancel upload %s", location)
 
-    def upload_blob(self, repo: str, desc: Descriptor, stream: BinaryIO, *, chunk_size: int = CHUNK_SIZE) -> None:
-        """Upload a blob: one PUT up to :data:`MONOLITHIC_MAX` bytes, else PATCH chunks then PUT.
+    def upload_blob(
+        self,
+        repo: str,
+        desc: Descriptor,
+        stream: BinaryIO,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        monolithic_max: int = MONOLITHIC_MAX,
+    ) -> None:
+        """Upload a blob: one PUT up to ``monolithic_max`` bytes, else PATCH chunks then PUT.
 
         The digest and size are checked locally before the upload is committed, so a
         stream that does not match ``desc`` never becomes visible in the registry.
@@ -361,7 +369,7 @@ class RegistryClient:
         location = self._start_upload(repo, what)
         scopes = self.scopes(repo, push=True)
         try:
-            if desc.size <= MONOLITHIC_MAX:
+            if desc.size <= monolithic_max:
                 data = stream.read(desc.size + 1)
                 hasher.update(data)
                 self._check(len(data), desc.size, hasher.hexdigest(), expected, what)

@@ -197,7 +197,9 @@ class Transport:
         params: Mapping[str, str | list[str]] | None,
         stream: bool,
     ) -> httpx.Response:
-        request = self.client.build_request(method, url, headers=dict(headers), content=content, params=params)
+        # httpx replaces a URL's query when given params; upload locations carry state in theirs.
+        target = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
+        request = self.client.build_request(method, target, headers=dict(headers), content=content)
         return self.client.send(request, stream=stream)
 
     def send(
