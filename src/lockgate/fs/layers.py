@@ -141,6 +141,19 @@ class LayerItem:
         self.whiteout = whiteout
         self.raw_name = raw_name
 
+    @property
+    def mtime(self) -> int:
+        """Modification time recorded in the archive (seconds)."""
+        try:
+            return int(self._member.mtime)
+        except (TypeError, ValueError, OverflowError):
+            return 0
+
+    @property
+    def device(self) -> tuple[int, int]:
+        """(major, minor) of a device entry."""
+        return self._member.devmajor, self._member.devminor
+
     def read(self, limit: int | None = None) -> bytes:
         """Content of a regular file (``b""`` for other types), at most ``limit`` bytes."""
         if self.entry.type is not FileType.FILE or self.whiteout is not Whiteout.NONE:
@@ -343,8 +356,3 @@ class LayerStream:
             layer=self.label,
         )
         return LayerItem(self, m, entry, kind, name)
-
-
-def device_numbers(item: LayerItem) -> tuple[int, int]:
-    """(major, minor) of a device entry, for reports."""
-    return item._member.devmajor, item._member.devminor

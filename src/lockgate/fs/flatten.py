@@ -1,0 +1,350 @@
+"""Write an image's merged file system (whiteouts applied) into a directory, safely.
+
+Every write goes through directory file descriptors opened with ``O_NOFOLLOW`` one path
+component at a time, so no entry can write outside ``dest_dir`` whatever the tar says:
+a symlink planted by an earlier entry is created as a symlink but never followed, and an
+entry whose parent is a symlink or a file is skipped with a coverage gap. Device nodes
+are never created; setuid/setgid bits on files are dropped unless asked for. (Python's
+``tarfile.extractall`` filters check names, not the tree being written, hence this module.)
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lockgate.config import Settings
+from lockgate.errors import ConfigError, IntegrityError
+from lockgate.findings.model import CoverageGap
+from lockgate.fs.layers import LayerBrokenError, LayerItem, LayerStream, ProgressFn
+from lockgate.fs.model import FileType
+from lockgate.fs.paths import Whiteout, parents
+from lockgate.oci.image import Image
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenResult:
+    """What :func:`flatten` wrote and what it refused."""
+
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    hardlinks: int = 0
+    gaps: tuple[CoverageGap, ...] = ()
+    layers: tuple[str, ...] = ()
+    """diff_ids computed while streaming (the config's claim for unreadable layers)."""
+
+
+class _Refused(Exception):
+    """An entry that cannot be written safely."""
+
+
+@dataclass
+class _Counts:
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    hardlinks: int = 0
+    gaps: list[CoverageGap] = field(default_factory=list)
+
+
+class _Tree:
+    """A directory tree addressed only through file descriptors (``openat`` style).
+
+    Directory descriptors are cached; dropping the cache defers closing them to the next
+    :meth:`checkpoint`, so a descriptor handed out during one entry stays valid for it.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root_fd = os.open(root, _DIR_FLAGS)
+        self._fds: dict[str, int] = {"": self.root_fd}
+        self._stale: list[int] = []
+
+    def close(self) -> None:
+        self.forget()
+        self.checkpoint()
+        os.close(self.root_fd)
+
+    def forget(self) -> None:
+        """Drop cached directory descriptors (after anything was removed)."""
+        self._stale.extend(fd for path, fd in self._fds.items() if path)
+        self._fds = {"": self.root_fd}
+
+    def checkpoint(self) -> None:
+        """Close descriptors dropped from the cache; call between entries."""
+        for fd in self._stale:
+            os.close(fd)
+        self._stale.clear()
+
+    def dir_fd(self, path: str, create: bool) -> int:
+        """Descriptor of directory ``path`` (cached; do not close), refusing symlinks and files."""
+        fd = self._fds.get(path)
+        if fd is not None:
+            return fd
+        head, _, name = path.rpartition("/")
+        pfd = self.dir_fd(head, create)
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=pfd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            os.mkdir(name, 0o755, dir_fd=pfd)
+            fd = os.open(name, _DIR_FLAGS, dir_fd=pfd)
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise _Refused(f"{path!r} is a symlink or not a directory; not followed") from None
+            raise
+        if len(self._fds) > 256:
+            self.forget()
+        self._fds[path] = fd
+        return fd
+
+    def parent(self, path: str, create: bool = True) -> tuple[int, str]:
+        head, _, name = path.rpartition("/")
+        return self.dir_fd(head, create), name
+
+    def lstat(self, pfd: int, name: str) -> os.stat_result | None:
+        try:
+            return os.stat(name, dir_fd=pfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def remove(self, pfd: int, name: str, st: os.stat_result | None = None) -> None:
+        """Remove ``name`` in ``pfd`` (a whole tree for directories) without following symlinks."""
+        st = st if st is not None else self.lstat(pfd, name)
+        if st is None:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            import shutil
+
+            self.forget()
+            shutil.rmtree(name, dir_fd=pfd)
+        else:
+            os.unlink(name, dir_fd=pfd)
+
+    @contextmanager
+    def opened_dir(self, path: str) -> Iterator[int]:
+        """A fresh descriptor of ``path`` (no symlinks followed), closed afterwards."""
+        fd = os.open(path or ".", _DIR_FLAGS, dir_fd=self.root_fd) if path else os.dup(self.root_fd)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+
+class _Flattener:
+    def __init__(self, tree: _Tree, keep_special_bits: bool, preserve_owner: bool) -> None:
+        self.tree = tree
+        self.keep_special_bits = keep_special_bits
+        self.preserve_owner = preserve_owner
+        self.counts = _Counts()
+        self.dir_meta: dict[str, tuple[int, int, int, int]] = {}
+        self.touched: set[str] = set()
+
+    # -- per entry ---------------------------------------------------------------------------
+    def gap(self, item: LayerItem, reason: str) -> None:
+        self.counts.gaps.append(
+            CoverageGap(where=item.entry.path, reason=f"not written: {reason}", layer=item.entry.layer)
+        )
+
+    def apply(self, item: LayerItem) -> None:
+        entry = item.entry
+        self.tree.checkpoint()
+        try:
+            if item.whiteout is Whiteout.DELETE:
+                self._whiteout(entry.path)
+            elif item.whiteout is Whiteout.OPAQUE:
+                self._opaque(entry.path)
+            else:
+                self._write(item)
+        except _Refused as e:
+            self.gap(item, str(e))
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise
+            self.gap(item, f"{e.strerror or e}")
+
+    def _mark(self, path: str) -> None:
+        self.touched.add(path)
+        self.touched.update(parents(path))
+
+    def _whiteout(self, path: str) -> None:
+        if path in self.touched:
+            return
+        try:
+            pfd, name = self.tree.parent(path, create=False)
+        except (FileNotFoundError, _Refused):
+            return  # nothing below to delete
+        self.tree.remove(pfd, name)
+        self.dir_meta.pop(path, None)
+
+    def _opaque(self, path: str) -> None:
+        try:
+            fd = self.tree.dir_fd(path, create=False) if path else self.tree.root_fd
+        except (FileNotFoundError, _Refused):
+            return
+        self._prune(fd, path)
+
+    def _prune(self, fd: int, path: str) -> None:
+        """Remove everything under ``path`` that this layer did not write."""
+        for name in os.listdir(fd):
+            child = f"{path}/{name}" if path else name
+            st = self.tree.lstat(fd, name)
+            if st is None:
+                continue
+            if child in self.touched:
+                if stat.S_ISDIR(st.st_mode):
+                    sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                    try:
+                        self._prune(sub, child)
+                    finally:
+                        os.close(sub)
+                continue
+            self.tree.remove(fd, name, st)
+
+    def _file_mode(self, mode: int) -> int:
+        return mode & (0o7777 if self.keep_special_bits else 0o1777)
+
+    def _owner(self, fd: int, uid: int, gid: int, *, name: str | None = None, dir_fd: int | None = None) -> None:
+        if not self.preserve_owner:
+            return
+        if name is None:
+            os.fchown(fd, uid, gid)
+        else:
+            os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+
+    def _write(self, item: LayerItem) -> None:
+        e = item.entry
+        path = e.path
+        pfd, name = self.tree.parent(path)
+        existing = self.tree.lstat(pfd, name)
+        if e.type is FileType.DIR:
+            if existing is None or not stat.S_ISDIR(existing.st_mode):
+                if existing is not None:
+                    self.tree.remove(pfd, name, existing)
+                os.mkdir(name, 0o755, dir_fd=pfd)
+                self.counts.dirs += 1
+            self.dir_meta[path] = (e.mode, e.uid, e.gid, item.mtime)
+            self._mark(path)
+            return
+        if e.type in (FileType.CHAR, FileType.BLOCK):
+            major, minor = item.device
+            raise _Refused(f"device node ({e.type.value} {major}:{minor}) is never created")
+        if e.type is FileType.HARDLINK:
+            # Resolve the target before removing anything: a link to itself stays intact.
+            try:
+                tpfd, tname = self.tree.parent(e.linkname, create=False)
+            except FileNotFoundError:
+                raise _Refused(f"hardlink target {e.linkname!r} does not exist") from None
+            tst = self.tree.lstat(tpfd, tname)
+            if tst is None:
+                raise _Refused(f"hardlink target {e.linkname!r} does not exist")
+            if stat.S_ISDIR(tst.st_mode):
+                raise _Refused(f"hardlink target {e.linkname!r} is a directory")
+        if existing is not None:
+            self.tree.remove(pfd, name, existing)
+            self.dir_meta.pop(path, None)
+        self._mark(path)
+        if e.type is FileType.FILE:
+            fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=pfd)
+            with open(fd, "wb", closefd=True) as out:
+                item.copy_to(out.write)
+                out.flush()
+                self._owner(fd, e.uid, e.gid)
+                os.fchmod(fd, self._file_mode(e.mode))
+                os.utime(fd, (item.mtime, item.mtime))
+            self.counts.files += 1
+        elif e.type is FileType.SYMLINK:
+            os.symlink(e.linkname, name, dir_fd=pfd)
+            self._owner(-1, e.uid, e.gid, name=name, dir_fd=pfd)
+            os.utime(name, (item.mtime, item.mtime), dir_fd=pfd, follow_symlinks=False)
+            self.counts.symlinks += 1
+        elif e.type is FileType.HARDLINK:
+            os.link(tname, name, src_dir_fd=tpfd, dst_dir_fd=pfd, follow_symlinks=False)
+            self.counts.hardlinks += 1
+        elif e.type is FileType.FIFO:
+            os.mkfifo(name, e.mode & 0o777, dir_fd=pfd)
+            self._owner(-1, e.uid, e.gid, name=name, dir_fd=pfd)
+            self.counts.files += 1
+
+    # -- end --------------------------------------------------------------------------------
+    def finish_dirs(self) -> None:
+        """Apply directory modes, owners and times last (children may have been added since)."""
+        self.tree.forget()
+        for path in sorted(self.dir_meta, key=lambda p: p.count("/"), reverse=True):
+            mode, uid, gid, mtime = self.dir_meta[path]
+            try:
+                with self.tree.opened_dir(path) as fd:
+                    self._owner(fd, uid, gid)
+                    os.fchmod(fd, mode & 0o7777)
+                    os.utime(fd, (mtime, mtime))
+            except OSError as e:
+                self.counts.gaps.append(CoverageGap(where=path, reason=f"directory metadata not set: {e.strerror}"))
+
+
+def flatten(
+    image: Image,
+    dest_dir: Path,
+    *,
+    settings: Settings,
+    keep_special_bits: bool = False,
+    preserve_owner: bool | None = None,
+    progress: ProgressFn | None = None,
+) -> FlattenResult:
+    """Write the merged file system of ``image`` into ``dest_dir`` (created; must be empty).
+
+    ``keep_special_bits`` keeps setuid/setgid bits on files; ``preserve_owner`` (default:
+    when running as root) applies the archive's numeric owners. Entries that cannot be
+    written safely are skipped and listed in ``FlattenResult.gaps``; a layer that cannot be
+    read to its end is a gap too and the next layer is still applied.
+    """
+    if dest_dir.is_symlink() or (dest_dir.exists() and not dest_dir.is_dir()):
+        raise ConfigError(f"{dest_dir} exists and is not a directory")
+    if dest_dir.exists() and any(dest_dir.iterdir()):
+        raise ConfigError(f"{dest_dir} is not empty")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    owner = (os.geteuid() == 0) if preserve_owner is None else preserve_owner
+    tree = _Tree(dest_dir)
+    f = _Flattener(tree, keep_special_bits, owner)
+    layers: list[str] = []
+    claims = image.config.diff_ids
+    try:
+        for pos, desc in enumerate(image.layers):
+            claim = claims[pos] if pos < len(claims) else ""
+            stream = LayerStream(image.source, desc, limits=settings.limits, label=claim, progress=progress)
+            f.touched = set()
+            try:
+                for item in stream:
+                    f.apply(item)
+            except LayerBrokenError:
+                pass
+            f.counts.gaps.extend(stream.gaps)
+            if stream.complete and stream.diff_id is not None:
+                if claim and claim != stream.diff_id:
+                    raise IntegrityError(
+                        f"image config claims diff_id {claim} for layer {desc.digest}, "
+                        f"but its content is {stream.diff_id}"
+                    )
+                layers.append(stream.diff_id)
+            else:
+                layers.append(claim or desc.digest)
+        f.finish_dirs()
+    finally:
+        tree.close()
+    c = f.counts
+    return FlattenResult(
+        files=c.files,
+        dirs=c.dirs,
+        symlinks=c.symlinks,
+        hardlinks=c.hardlinks,
+        gaps=tuple(c.gaps),
+        layers=tuple(layers),
+    )
