@@ -129,10 +129,15 @@ def _run(root: Path, eco: str, fixture: str, case: dict[str, Any]) -> AnalysisRe
     content, name = _input(root, eco, fixture, case)
     fmt = _format_for(f"{eco}/{fixture}")
     opts = case.get("options", {})
-    if fmt == "jar" and opts.get("maxOpenedBytes"):
+    if fmt == "jar":
         from lockgate.inventory.lang.java import JarLimits, parse_jar_bytes
 
-        return parse_jar_bytes(content, name, limits=JarLimits(max_total_bytes=int(opts["maxOpenedBytes"])))
+        limits = JarLimits(identify_by_filename=opts.get("extractFilename") == "true")
+        if opts.get("maxOpenedBytes"):
+            limits = JarLimits(
+                identify_by_filename=limits.identify_by_filename, max_total_bytes=int(opts["maxOpenedBytes"])
+            )
+        return parse_jar_bytes(content, name, limits=limits)
     result = extract(fmt, content, path=name)
     if fmt == "go.mod":
         # scalibr reads the sibling go.sum for go <= 1.16 modules; lockgate reports go.sum as its own file.

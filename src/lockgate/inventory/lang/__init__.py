@@ -32,11 +32,7 @@ def formats() -> dict[str, Format]:
 
     out: dict[str, Format] = {}
     for mod in _MODULES:
-        try:  # TEMP
-            m = importlib.import_module(f"lockgate.inventory.lang.{mod}")
-        except ImportError:
-            continue
-        for fmt in m.FORMATS:
+        for fmt in importlib.import_module(f"lockgate.inventory.lang.{mod}").FORMATS:
             out[fmt.id] = fmt
     return out
 
