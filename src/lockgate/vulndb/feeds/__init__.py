@@ -1,0 +1,1 @@
+"""Advisory feeds converted into OSV-shaped advisories, the importer and ``db update``."""

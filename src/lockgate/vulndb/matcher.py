@@ -1,0 +1,283 @@
+"""Packages + advisory database -> vulnerability findings.
+
+- OS packages (``deb``/``apk``/``rpm``) are looked up by source package name (binary name
+  when the source is unknown) in the distro release's OSV ecosystem (``Debian:11``,
+  ``Ubuntu:22.04[:LTS]``, ``Alpine:v3.20``, ``Rocky Linux:9`` ...); Debian compares the
+  source version when known, as Trivy does.
+- Language packages are looked up by ecosystem and normalised name; Go's toolchain is
+  ``stdlib`` (``go1.22.1`` -> ``1.22.1``).
+- Ranges are evaluated by :mod:`lockgate.vulndb.osv.ranges`; withdrawn advisories never match.
+- One finding per vulnerability per package: an advisory naming CVEs yields one finding per
+  CVE (a DSA fixing five CVEs gives five), advisories sharing an id or alias are merged,
+  and the CVE id is the finding id when there is one; every other id is listed in ``aliases``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lockgate.errors import InputError
+from lockgate.findings.model import CoverageGap, Finding, FindingKind, FixStatus, Location
+from lockgate.inventory.model import OSInfo, Package
+from lockgate.vulndb.model import Advisory, normalize_ecosystem
+from lockgate.vulndb.osv.ranges import Affected as CompiledAffected
+from lockgate.vulndb.osv.ranges import RangeMatch, compile_affected
+from lockgate.vulndb.severity import rate
+from lockgate.vulndb.store import Candidate, Store
+
+OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
+_RPM_DISTROS = {
+    "rocky": "Rocky Linux",
+    "almalinux": "AlmaLinux",
+    "openeuler": "openEuler",
+    "azurelinux": "Azure Linux",
+    "mageia": "Mageia",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Findings plus what could not be matched, and why."""
+
+    findings: tuple[Finding, ...]
+    gaps: tuple[CoverageGap, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    advisory: Advisory
+    entry: Mapping[str, Any]
+    match: RangeMatch
+
+
+def _major(version: str) -> str:
+    return version.split(".", maxsplit=1)[0]
+
+
+def os_ecosystems(os: OSInfo | None, pkg_ecosystem: str) -> tuple[str, ...]:
+    """OSV ecosystems holding advisories for OS packages of ``pkg_ecosystem`` on ``os``."""
+    if os is None:
+        return ()
+    family, version = os.family.lower(), os.version.strip()
+    if pkg_ecosystem == "deb":
+        if family == "debian":
+            from lockgate.vulndb.model import DEBIAN_CODENAMES
+
+            if version.startswith("3."):
+                return (f"Debian:{version[:3]}",)
+            if version and version[0].isdigit():
+                return (f"Debian:{_major(version)}",)
+            rel = DEBIAN_CODENAMES.get(os.codename.lower())
+            return (f"Debian:{rel}",) if rel else ()
+        if family == "ubuntu" and version:
+            v = ".".join(version.split(".")[:2])
+            return (f"Ubuntu:{v}", f"Ubuntu:{v}:LTS", f"Ubuntu:Pro:{v}:LTS")
+        return ()
+    if pkg_ecosystem == "apk":
+        if family == "alpine" and version:
+            return (f"Alpine:v{'.'.join(version.split('.')[:2])}",)
+        if family in ("wolfi", "chainguard"):
+            return (family.capitalize(),)
+        return ()
+    if pkg_ecosystem == "rpm" and family in _RPM_DISTROS and version:
+        return (f"{_RPM_DISTROS[family]}:{_major(version)}",)
+    return ()
+
+
+def _lookups(pkg: Package, os: OSInfo | None) -> tuple[list[tuple[str, str, str]], str | None]:
+    """(ecosystem, name, version) triples to look up, or a reason why the package cannot be matched."""
+    if pkg.ecosystem in OS_ECOSYSTEMS:
+        ecos = os_ecosystems(os, pkg.ecosystem)
+        if not ecos:
+            what = f"{os.family} {os.version}".strip() if os else "an unknown distribution"
+            return [], f"no advisory ecosystem for {pkg.ecosystem} packages of {what}"
+        name = pkg.source_name or pkg.name
+        version = pkg.version
+        if pkg.ecosystem == "deb" and pkg.source_version:
+            version = pkg.source_version
+        return [(eco, name, version) for eco in ecos], None
+    eco = normalize_ecosystem(pkg.ecosystem)
+    version = pkg.version.strip()
+    if eco == "Go":
+        if pkg.name in ("stdlib", "toolchain"):
+            version = version.removeprefix("go")
+            version = re.split(r"[ +-]", version, maxsplit=1)[0] if version else version
+        version = version.removeprefix("v")
+        if not version or version == "(devel)":
+            return [], f"Go module {pkg.name} has no release version"
+    if not version:
+        return [], "package has no version"
+    return [(eco, pkg.name, version)], None
+
+
+def _withdrawn(adv: Advisory, now: _dt.datetime) -> bool:
+    if not adv.withdrawn:
+        return False
+    try:
+        when = _dt.datetime.fromisoformat(adv.withdrawn.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    return when <= now
+
+
+class _Compiled:
+    """Compiled ``affected`` entries, kept for the duration of one match call."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, CompiledAffected | InputError] = {}
+
+    def get(self, c: Candidate) -> CompiledAffected | InputError:
+        key = id(c.entry)
+        got = self._cache.get(key)
+        if got is None:
+            try:
+                got = compile_affected(c.ecosystem, c.entry)
+            except InputError as e:
+                got = e
+            self._cache[key] = got
+        return got
+
+
+def match_report(
+    packages: Iterable[Package], os: OSInfo | None, store: Store, *, now: _dt.datetime | None = None
+) -> MatchResult:
+    """Match every package; findings sorted by package then severity, plus coverage gaps."""
+    when = now or _dt.datetime.now(_dt.UTC)
+    compiled = _Compiled()
+    findings: list[Finding] = []
+    gaps: list[CoverageGap] = []
+    for pkg in packages:
+        lookups, why = _lookups(pkg, os)
+        if why is not None:
+            gaps.append(CoverageGap(f"{pkg.ecosystem}:{pkg.name}@{pkg.version}", why, layer=pkg.layer))
+            continue
+        hits: list[_Hit] = []
+        for eco, name, version in lookups:
+            for cand in store.candidates(eco, name):
+                aff = compiled.get(cand)
+                if isinstance(aff, InputError):
+                    gaps.append(CoverageGap(f"advisory {cand.advisory_id}", str(aff)))
+                    continue
+                try:
+                    m = aff.match(version)
+                except InputError as e:
+                    gaps.append(CoverageGap(f"{pkg.ecosystem}:{pkg.name}@{version}", f"{cand.advisory_id}: {e}"))
+                    continue
+                if m is None:
+                    continue
+                adv = store.advisory(cand.rid)
+                if not _withdrawn(adv, when):
+                    hits.append(_Hit(adv, cand.entry, m))
+        if hits:
+            findings.extend(_findings(pkg, hits, store))
+    findings.sort(key=lambda f: (f.package.key if f.package else ("", "", ""), -f.severity, f.id))
+    return MatchResult(tuple(findings), tuple(dict.fromkeys(gaps)))
+
+
+def match(
+    packages: Iterable[Package], os: OSInfo | None, store: Store, *, now: _dt.datetime | None = None
+) -> tuple[Finding, ...]:
+    """Vulnerability findings for ``packages`` (see :func:`match_report` for coverage gaps too)."""
+    return match_report(packages, os, store, now=now).findings
+
+
+def _is_cve(i: str) -> bool:
+    return i.startswith("CVE-")
+
+
+class _Group:
+    __slots__ = ("hits", "ids", "key")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.ids: set[str] = {key}
+        self.hits: list[_Hit] = []
+
+
+def _group(hits: list[_Hit]) -> list[_Group]:
+    groups: dict[str, _Group] = {}
+    later: list[_Hit] = []
+    for h in hits:
+        cves = [i for i in dict.fromkeys(h.advisory.ids) if _is_cve(i)]
+        if not cves:
+            later.append(h)
+            continue
+        others = {i for i in h.advisory.ids if not _is_cve(i)}
+        for cve in cves:
+            g = groups.setdefault(cve, _Group(cve))
+            g.ids |= others
+            g.hits.append(h)
+    for h in later:
+        ids = set(h.advisory.ids)
+        found = [g for g in groups.values() if g.ids & ids]
+        if len(found) == 1:
+            found[0].ids |= ids
+            found[0].hits.append(h)
+        else:
+            g = groups.setdefault(h.advisory.id, _Group(h.advisory.id))
+            g.ids |= ids
+            g.hits.append(h)
+    return list(groups.values())
+
+
+def _fix_status(hits: list[_Hit], fixed: tuple[str, ...]) -> FixStatus:
+    if fixed:
+        return FixStatus.FIXED
+    statuses = set()
+    for h in hits:
+        ds = h.entry.get("database_specific") or {}
+        if isinstance(ds, Mapping):
+            statuses.add(str(ds.get("status", "")))
+            if ds.get("nodsa_reason") == "ignored":
+                statuses.add("will_not_fix")
+    if "end-of-life" in statuses:
+        return FixStatus.END_OF_LIFE
+    if "will_not_fix" in statuses:
+        return FixStatus.WONT_FIX
+    return FixStatus.NOT_FIXED
+
+
+def _findings(pkg: Package, hits: list[_Hit], store: Store) -> list[Finding]:
+    out = []
+    os_package = pkg.ecosystem in OS_ECOSYSTEMS
+    for g in _group(hits):
+        advisories = list({id(h.advisory): h.advisory for h in g.hits}.values())
+        fixed = tuple(dict.fromkeys(f for h in g.hits for f in h.match.fixed))
+        rating = rate(
+            advisories,
+            [h.entry for h in g.hits],
+            os_package=os_package,
+            cve=g.key if _is_cve(g.key) else None,
+            nvd=store.nvd,
+        )
+        title = next((a.summary for a in advisories if a.summary), "")
+        details = next((a.details for a in advisories if a.details), "")
+        if not title and details:
+            title = details.strip().splitlines()[0][:200]
+        refs = tuple(dict.fromkeys(r.url for a in advisories for r in a.references if r.url))
+        out.append(
+            Finding(
+                kind=FindingKind.VULNERABILITY,
+                id=g.key,
+                severity=rating.severity,
+                title=title,
+                description=details,
+                severity_source=rating.source,
+                aliases=tuple(sorted(g.ids - {g.key})),
+                remediation=f"Upgrade {pkg.name} to {' or '.join(fixed)}" if fixed else "",
+                references=refs,
+                location=Location(path=pkg.path, layer=pkg.layer),
+                package=pkg,
+                installed_version=pkg.version,
+                fixed_versions=fixed,
+                fix_status=_fix_status(g.hits, fixed),
+                cvss=rating.cvss,
+            )
+        )
+    return out

@@ -1,0 +1,394 @@
+"""The local advisory database: one SQLite file, built atomically, read with indexed lookups.
+
+Layout (``SCHEMA_VERSION``):
+
+- ``schema_version(version)`` and ``meta(key, value)`` (``built_at``);
+- ``feeds``: one row per imported location (kind, path or URL, import time, record and
+  invalid counts, HTTP validators for ``db update``);
+- ``advisories``: each advisory once, as compact OSV JSON;
+- ``affected``: (ecosystem key, normalised package name) -> advisory row plus that one
+  ``affected[]`` entry, with a real index, so matching reads only the small entry;
+- ``nvd``: CVSS metrics by CVE id (enrichment only).
+
+Writers never touch the live file: :class:`StoreBuilder` copies it (or starts empty) into a
+temporary file in the same directory and ``os.replace``-s it in on success, so a failed or
+interrupted import leaves the previous database intact and readable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lockgate.errors import InputError, NotFoundError
+from lockgate.vulndb.model import Advisory, ecosystem_key, normalize_ecosystem, normalize_name
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE feeds (
+  feed_id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  location TEXT NOT NULL UNIQUE,
+  imported_at TEXT NOT NULL,
+  records INTEGER NOT NULL DEFAULT 0,
+  invalid INTEGER NOT NULL DEFAULT 0,
+  etag TEXT NOT NULL DEFAULT '',
+  last_modified TEXT NOT NULL DEFAULT '',
+  sha256 TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE advisories (
+  rid INTEGER PRIMARY KEY,
+  feed_id INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  withdrawn TEXT NOT NULL DEFAULT '',
+  doc TEXT NOT NULL,
+  UNIQUE (feed_id, id)
+);
+CREATE TABLE affected (
+  ecosystem TEXT NOT NULL,
+  ecosystem_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  rid INTEGER NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX affected_pkg ON affected (ecosystem, name);
+CREATE INDEX affected_rid ON affected (rid);
+CREATE INDEX advisories_feed ON advisories (feed_id);
+CREATE TABLE nvd (cve TEXT PRIMARY KEY, feed_id INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX nvd_feed ON nvd (feed_id);
+"""
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    """One imported feed location, as recorded in the database."""
+
+    kind: str
+    location: str
+    imported_at: str
+    records: int
+    invalid: int = 0
+    etag: str = ""
+    last_modified: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An index hit: advisory row id, its id, and the raw OSV ``affected[]`` entry for the package."""
+
+    rid: int
+    advisory_id: str
+    ecosystem: str
+    entry: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NvdMetric:
+    """One CVSS metric from NVD: version (``2.0``, ``3.0``, ``3.1``, ``4.0``), vector, who scored it."""
+
+    version: str
+    vector: str
+    source: str = ""
+    primary: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NvdRecord:
+    """NVD metrics for one CVE id, as imported."""
+
+    cve: str
+    metrics: tuple[NvdMetric, ...]
+
+
+class Store:
+    """Read-only view of a built advisory database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise NotFoundError(
+                f"no advisory database at {self.path} (run `lockgate db import PATH` or `lockgate db update`)"
+            )
+        try:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise InputError(f"{self.path}: not a lockgate advisory database ({e})") from None
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            found = row[0] if row else "none"
+            raise InputError(
+                f"{self.path}: database schema {found} is not {SCHEMA_VERSION}; rebuild it with `lockgate db import`"
+            )
+        self._candidates = lru_cache(maxsize=65536)(self._candidates_uncached)
+        self._advisory = lru_cache(maxsize=16384)(self._advisory_uncached)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- metadata -----------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        """Schema version of the file."""
+        return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    @property
+    def built_at(self) -> _dt.datetime:
+        """When the database was last written (UTC)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='built_at'").fetchone()
+        if row is None:
+            raise InputError(f"{self.path}: database has no build time")
+        return _dt.datetime.fromisoformat(row[0])
+
+    def feeds(self) -> tuple[FeedInfo, ...]:
+        """Every imported feed location."""
+        rows = self._db.execute(
+            "SELECT kind, location, imported_at, records, invalid, etag, last_modified, sha256 FROM feeds "
+            "ORDER BY feed_id"
+        ).fetchall()
+        return tuple(FeedInfo(*r) for r in rows)
+
+    def counts_by_ecosystem(self) -> dict[str, int]:
+        """Number of advisories that name at least one package, per ecosystem (canonical spelling)."""
+        rows = self._db.execute(
+            "SELECT MIN(ecosystem_name), COUNT(DISTINCT rid) FROM affected GROUP BY ecosystem ORDER BY ecosystem"
+        ).fetchall()
+        return {str(name): int(n) for name, n in rows}
+
+    def advisory_count(self) -> int:
+        """Total advisories stored (including withdrawn ones)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM advisories").fetchone()[0])
+
+    def nvd_count(self) -> int:
+        """CVE ids with NVD metrics."""
+        return int(self._db.execute("SELECT COUNT(*) FROM nvd").fetchone()[0])
+
+    # -- lookups ------------------------------------------------------------------------------
+    def candidates(self, ecosystem: str, name: str) -> tuple[Candidate, ...]:
+        """Index hits for one package: non-withdrawn advisories naming it in that ecosystem."""
+        key = ecosystem_key(ecosystem)
+        return self._candidates(key, normalize_name(ecosystem, name))
+
+    def _candidates_uncached(self, key: str, name: str) -> tuple[Candidate, ...]:
+        rows = self._db.execute(
+            "SELECT f.rid, v.id, f.entry FROM affected f JOIN advisories v ON v.rid = f.rid "
+            "WHERE f.ecosystem = ? AND f.name = ?",
+            (key, name),
+        ).fetchall()
+        out = []
+        for rid, adv_id, entry in rows:
+            e = json.loads(entry)
+            out.append(Candidate(rid=rid, advisory_id=adv_id, ecosystem=str(e["package"]["ecosystem"]), entry=e))
+        return tuple(out)
+
+    def advisory(self, rid: int) -> Advisory:
+        """The full advisory stored under row id ``rid``."""
+        return self._advisory(rid)
+
+    def _advisory_uncached(self, rid: int) -> Advisory:
+        from lockgate.vulndb.osv.model import parse_osv
+
+        row = self._db.execute("SELECT doc FROM advisories WHERE rid = ?", (rid,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"advisory row {rid} not found")
+        return parse_osv(json.loads(row[0]))
+
+    def advisories_for(self, ecosystem: str, name: str) -> tuple[Advisory, ...]:
+        """Advisories (not withdrawn) that name this package in this ecosystem."""
+        seen: dict[int, Advisory] = {}
+        for c in self.candidates(ecosystem, name):
+            if c.rid not in seen:
+                seen[c.rid] = self.advisory(c.rid)
+        return tuple(seen.values())
+
+    def get(self, advisory_id: str) -> tuple[Advisory, ...]:
+        """Every stored advisory with this id (one per feed that carries it)."""
+        rows = self._db.execute("SELECT rid FROM advisories WHERE id = ?", (advisory_id,)).fetchall()
+        return tuple(self.advisory(r[0]) for r in rows)
+
+    def nvd(self, cve: str) -> tuple[NvdMetric, ...]:
+        """NVD CVSS metrics for a CVE id (empty when NVD data was not imported)."""
+        row = self._db.execute("SELECT doc FROM nvd WHERE cve = ?", (cve.upper(),)).fetchone()
+        if row is None:
+            return ()
+        return tuple(NvdMetric(**m) for m in json.loads(row[0]))
+
+
+class StoreBuilder:
+    """Builds a new database file next to ``path`` and swaps it in atomically on :meth:`commit`.
+
+    Use as a context manager; leaving the block with an exception discards the temporary file.
+    """
+
+    def __init__(self, path: Path, *, replace: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._done = False
+        try:
+            self._db = sqlite3.connect(self._tmp)
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute("PRAGMA journal_mode=MEMORY")
+            if self.path.is_file() and not replace:
+                Store(self.path).close()  # validates the schema before copying
+                src = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                try:
+                    src.backup(self._db)
+                finally:
+                    src.close()
+            else:
+                self._db.executescript(_SCHEMA)
+                self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+        except BaseException:
+            self.discard()
+            raise
+
+    def __enter__(self) -> StoreBuilder:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        if et is not None:
+            self.discard()
+        elif not self._done:
+            self.commit()
+
+    def feed_info(self, location: str) -> FeedInfo | None:
+        """The recorded feed for ``location`` in the database being built, if any."""
+        row = self._db.execute(
+            "SELECT kind, location, imported_at, records, invalid, etag, last_modified, sha256 FROM feeds "
+            "WHERE location = ?",
+            (location,),
+        ).fetchone()
+        return FeedInfo(*row) if row else None
+
+    def add_feed(
+        self,
+        location: str,
+        records: Iterable[Advisory | NvdRecord],
+        *,
+        kind: str = "",
+        etag: str = "",
+        last_modified: str = "",
+        sha256: str = "",
+    ) -> int:
+        """Replace everything previously imported from ``location`` with ``records``; returns their count."""
+        db = self._db
+        old = db.execute("SELECT feed_id FROM feeds WHERE location = ?", (location,)).fetchone()
+        if old is not None:
+            fid = old[0]
+            db.execute("DELETE FROM affected WHERE rid IN (SELECT rid FROM advisories WHERE feed_id = ?)", (fid,))
+            db.execute("DELETE FROM advisories WHERE feed_id = ?", (fid,))
+            db.execute("DELETE FROM nvd WHERE feed_id = ?", (fid,))
+            db.execute("DELETE FROM feeds WHERE feed_id = ?", (fid,))
+        cur = db.execute(
+            "INSERT INTO feeds (kind, location, imported_at, etag, last_modified, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, location, _now().isoformat(), etag, last_modified, sha256),
+        )
+        fid = int(cur.lastrowid or 0)
+        count = 0
+        for rec in records:
+            if isinstance(rec, NvdRecord):
+                db.execute(
+                    "INSERT OR REPLACE INTO nvd (cve, feed_id, doc) VALUES (?, ?, ?)",
+                    (rec.cve.upper(), fid, _dumps([_metric(m) for m in rec.metrics])),
+                )
+                count += 1
+            else:
+                count += self._insert(fid, rec)
+        db.execute("UPDATE feeds SET records = ? WHERE feed_id = ?", (count, fid))
+        return count
+
+    def update_feed(self, location: str, *, kind: str | None = None, invalid: int | None = None) -> None:
+        """Set the kind or the number of rejected records of an added feed."""
+        if kind is not None:
+            self._db.execute("UPDATE feeds SET kind = ? WHERE location = ?", (kind, location))
+        if invalid is not None:
+            self._db.execute("UPDATE feeds SET invalid = ? WHERE location = ?", (invalid, location))
+
+    def _insert(self, fid: int, adv: Advisory) -> int:
+        db = self._db
+        doc = adv.to_osv()
+        prev = db.execute("SELECT rid FROM advisories WHERE feed_id = ? AND id = ?", (fid, adv.id)).fetchone()
+        if prev is not None:  # the same id twice in one feed: the later record wins
+            db.execute("DELETE FROM affected WHERE rid = ?", (prev[0],))
+            db.execute("DELETE FROM advisories WHERE rid = ?", (prev[0],))
+        cur = db.execute(
+            "INSERT INTO advisories (feed_id, id, withdrawn, doc) VALUES (?, ?, ?, ?)",
+            (fid, adv.id, adv.withdrawn, _dumps(doc)),
+        )
+        rid = cur.lastrowid
+        if not adv.withdrawn:
+            rows = []
+            for entry, aff in zip(doc["affected"], adv.affected, strict=True):
+                if aff.package.ecosystem and aff.package.name:
+                    eco = aff.package.ecosystem
+                    key, name = ecosystem_key(eco), normalize_name(eco, aff.package.name)
+                    rows.append((key, normalize_ecosystem(eco), name, rid, _dumps(entry)))
+            db.executemany(
+                "INSERT INTO affected (ecosystem, ecosystem_name, name, rid, entry) VALUES (?, ?, ?, ?, ?)", rows
+            )
+        return 0 if prev is not None else 1
+
+    def discard(self) -> None:
+        """Throw the temporary file away; the live database is untouched."""
+        self._done = True
+        with contextlib.suppress(Exception):  # closing a connection we are abandoning
+            self._db.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self._tmp}{suffix}").unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        """Finish the build and atomically replace the live database."""
+        db = self._db
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('built_at', ?)", (_now().isoformat(),))
+        db.commit()
+        db.execute("ANALYZE")
+        db.commit()
+        db.close()
+        with open(self._tmp, "rb") as f:
+            os.fsync(f.fileno())
+        self._tmp.chmod(0o644)
+        self._tmp.replace(self.path)
+        self._done = True
+
+
+def _metric(m: NvdMetric) -> dict[str, Any]:
+    return {"version": m.version, "vector": m.vector, "source": m.source, "primary": m.primary}
+
+
+def iter_feed_locations(path: Path) -> Iterator[FeedInfo]:
+    """Feeds of the database at ``path``; nothing when it does not exist yet."""
+    if not Path(path).is_file():
+        return
+    with Store(path) as s:
+        yield from s.feeds()
