@@ -22,7 +22,9 @@ def os_analyzers() -> list[Analyzer]:
 
 def lang_analyzers() -> list[Analyzer]:
     """Language package analysers (owned by the language-inventory area)."""
-    return []
+    from lockgate.inventory.lang import language_analyzers
+
+    return language_analyzers()
 
 
 def default_analyzers() -> list[Analyzer]:
