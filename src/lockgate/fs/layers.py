@@ -197,6 +197,7 @@ class LayerStream:
         self._tar: tarfile.TarFile | None = None
         self._hashing: _Hashing | None = None
         self._broken = False
+        self._raw: BinaryIO | None = None
 
     @property
     def what(self) -> str:
@@ -211,12 +212,24 @@ class LayerStream:
         self.gaps.append(CoverageGap(where=name, reason=f"{reason}; entry skipped", layer=self.label))
 
     def _fail(self, exc: BaseException) -> LayerBrokenError:
+        self._verify_rest()
         if isinstance(exc, LimitExceededError):
             reason = str(exc)
         else:
             reason = f"layer is truncated or corrupt ({type(exc).__name__}: {exc}); rest of the layer not read"
         self._layer_gap(reason)
         return LayerBrokenError(reason)
+
+    def _verify_rest(self) -> None:
+        """Read the rest of the blob so a tampered blob is an integrity error, not a mere gap."""
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return
+        try:
+            while raw.read(_CHUNK):
+                pass
+        except (OSError, ValueError):
+            pass  # not an integrity failure; the layer gap stands
 
     # -- content ----------------------------------------------------------------------------
     def _read_member(self, member: tarfile.TarInfo, want: int) -> bytes:
@@ -263,6 +276,7 @@ class LayerStream:
             self._layer_gap(f"layer is {self._desc.size} bytes (limit {self._limits.max_layer_bytes})")
             return
         raw = self._source.open_blob(self._desc)
+        self._raw = raw
         try:
             yield from self._iterate(raw, compression)
         finally:

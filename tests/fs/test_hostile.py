@@ -1,0 +1,256 @@
+"""Hostile layer tarballs: every case is skipped or refused with a coverage gap, never a crash
+and never a write outside the destination. Layers are hand-made tars in a real OCI layout,
+read through the real layout source."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import tarfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from lockgate.config import Limits, Settings
+from lockgate.fs.flatten import FlattenResult, flatten
+from lockgate.fs.model import FileType
+from lockgate.fs.walker import ImageAnalysis, analyze_image
+from tests.fixtures.images import RawLayer, TarBuilder, write_layout
+
+from .helpers import Marker, OsRelease, Recorder, open_image
+
+
+def _image(tmp_path: Path, layers: list[RawLayer | bytes]) -> str:
+    return write_layout(tmp_path / "img", layers).oci_ref
+
+
+def scan(
+    tmp_path: Path, layers: list[RawLayer | bytes], *analyzers: object, limits: Limits | None = None
+) -> ImageAnalysis:
+    img, _ = open_image(_image(tmp_path, layers))
+    return analyze_image(img, list(analyzers), settings=Settings(limits=limits or Limits()), cache=False)  # type: ignore[arg-type]
+
+
+def unpack(tmp_path: Path, layers: list[RawLayer | bytes], limits: Limits | None = None) -> tuple[Path, FlattenResult]:
+    img, _ = open_image(_image(tmp_path, layers))
+    out = tmp_path / "box" / "rootfs"
+    res = flatten(img, out, settings=Settings(limits=limits or Limits()))
+    return out, res
+
+
+def reasons(gaps: tuple[object, ...]) -> str:
+    return " | ".join(f"{g.where}: {g.reason}" for g in gaps)  # type: ignore[attr-defined]
+
+
+OS_RELEASE = b'ID=debian\nVERSION_ID="12"\n'
+
+
+def test_absolute_path_is_skipped(tmp_path: Path) -> None:
+    victim = tmp_path / f"victim-{uuid.uuid4().hex}"
+    tar = TarBuilder().file(str(victim), b"pwned").file("etc/os-release", OS_RELEASE).bytes()
+    rec = Recorder()
+    res = scan(tmp_path, [tar], rec, OsRelease())
+    assert res.os is not None and res.os.family == "debian"
+    assert "absolute path" in reasons(res.gaps)
+    assert all(not e.path.startswith("/") and str(victim).lstrip("/") != e.path for e in rec.seen)
+    out, fres = unpack(tmp_path, [tar])
+    assert not victim.exists()
+    assert "absolute path" in reasons(fres.gaps)
+    assert (out / "etc/os-release").read_bytes() == OS_RELEASE
+
+
+def test_dotdot_traversal_is_skipped(tmp_path: Path) -> None:
+    name = f"escaped-{uuid.uuid4().hex}"
+    tar = TarBuilder().file(f"../../{name}", b"x").file(f"a/../../../{name}", b"x").file("ok", b"fine").bytes()
+    rec = Recorder()
+    res = scan(tmp_path, [tar], rec)
+    assert [e.path for e in rec.seen] == ["ok"]
+    assert reasons(res.gaps).count("'..'") == 2
+    out, fres = unpack(tmp_path, [tar])
+    assert sorted(os.listdir(out)) == ["ok"]
+    assert not any(p.name == name for p in tmp_path.rglob("*"))
+    assert len(fres.gaps) == 2
+
+
+def test_symlink_escape_then_write_through(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    layer1 = TarBuilder().symlink("evil", str(outside)).symlink("rel", "../../outside").file("evil/pwned", b"1").bytes()
+    layer2 = TarBuilder().file("rel/pwned", b"2").dir("evil/sub").bytes()
+    out, fres = unpack(tmp_path, [layer1, layer2])
+    assert list(outside.iterdir()) == []
+    assert os.readlink(out / "evil") == str(outside)  # created as a symlink, never followed
+    assert os.readlink(out / "rel") == "../../outside"
+    text = reasons(fres.gaps)
+    assert "evil/pwned" in text and "rel/pwned" in text and "evil/sub" in text
+    assert "not followed" in text
+    # analysis sees the entries as paths inside the image, nothing is resolved on the host
+    rec = Recorder()
+    scan(tmp_path / "scan", [layer1, layer2], rec)
+    assert {e.path for e in rec.seen} >= {"evil", "rel", "evil/pwned", "rel/pwned"}
+
+
+def test_hardlink_escape_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "host-secret"
+    secret.write_text("host data")
+    tar = (
+        TarBuilder()
+        .file("real", b"inside")
+        .hardlink("up", "../../../" + str(secret).lstrip("/"))
+        .hardlink("abs", str(secret))  # root-relative: names /<path> inside the image, which does not exist
+        .hardlink("good", "real")
+        .bytes()
+    )
+    res = scan(tmp_path, [tar], Recorder())
+    assert "hardlink target escapes the root" in reasons(res.gaps)
+    out, fres = unpack(tmp_path, [tar])
+    assert not (out / "up").exists()
+    assert not (out / "abs").exists()
+    assert os.stat(out / "good").st_ino == os.stat(out / "real").st_ino
+    assert secret.read_text() == "host data" and os.stat(secret).st_nlink == 1
+    assert "up" in reasons(fres.gaps) and "abs" in reasons(fres.gaps)
+
+
+def test_device_nodes_recorded_never_created(tmp_path: Path) -> None:
+    tar = TarBuilder().device("dev/null", char=True, major=1, minor=3).device("dev/sda", char=False, major=8).bytes()
+    rec = Recorder()
+    scan(tmp_path, [tar], rec)
+    types = {e.path: e.type for e in rec.seen}
+    assert types == {"dev/null": FileType.CHAR, "dev/sda": FileType.BLOCK}
+    out, fres = unpack(tmp_path, [tar])
+    assert not (out / "dev/null").exists() and not (out / "dev/sda").exists()
+    assert reasons(fres.gaps).count("device node") == 2
+
+
+def test_gzip_bomb_beyond_ratio_limit(tmp_path: Path) -> None:
+    bomb = TarBuilder().file("zeros", b"\0" * (80 * 1024 * 1024)).bytes()
+    blob = gzip.compress(bomb, compresslevel=9, mtime=0)
+    good = TarBuilder().file("etc/os-release", OS_RELEASE).bytes()
+    limits = Limits(max_compression_ratio=100)
+    assert len(bomb) / len(blob) > 100
+    res = scan(tmp_path, [RawLayer(tar=bomb, compression="raw", blob=blob), good], OsRelease(), limits=limits)
+    assert "decompression bomb" in reasons(res.gaps)
+    assert res.os is not None  # the rest of the image is still analysed
+
+
+def test_uncompressed_size_limit(tmp_path: Path) -> None:
+    b = TarBuilder()
+    for i in range(4):
+        b.file(f"part{i}", b"a" * (512 * 1024))
+    tar = b.bytes()
+    res = scan(
+        tmp_path,
+        [RawLayer(tar=tar, compression="zstd")],
+        Recorder(),
+        limits=Limits(max_uncompressed_layer_bytes=1024 * 1024),
+    )
+    assert "decompresses to more than 1048576 bytes" in reasons(res.gaps)
+
+
+def test_absurd_entry_size(tmp_path: Path) -> None:
+    ti = tarfile.TarInfo("huge")
+    ti.size = 1 << 40
+    header = ti.tobuf(format=tarfile.GNU_FORMAT)
+    tar = TarBuilder().file("before", b"x").bytes()[:1024] + header + b"\0" * 4096
+    rec = Recorder()
+    res = scan(tmp_path, [RawLayer(tar=tar, compression="none")], rec)
+    assert "claims 1099511627776 bytes" in reasons(res.gaps)
+    assert [e.path for e in rec.seen] == ["before"]
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_truncated_gzip_is_a_layer_gap(tmp_path: Path, cut: float) -> None:
+    tar = TarBuilder().file("a", os.urandom(200_000)).file("b", os.urandom(200_000)).bytes()
+    blob = gzip.compress(tar, mtime=0)
+    blob = blob[: int(len(blob) * cut)]
+    good = TarBuilder().file("etc/os-release", OS_RELEASE).bytes()
+    res = scan(tmp_path, [RawLayer(tar=tar, compression="raw", blob=blob), good], OsRelease(), Recorder())
+    assert "truncated or corrupt" in reasons(res.gaps) or "truncated" in reasons(res.gaps)
+    assert res.os is not None and res.os.family == "debian"
+    assert len(res.layers) == 2 and res.layers[1].startswith("sha256:")
+    out, fres = unpack(tmp_path / "u", [RawLayer(tar=tar, compression="raw", blob=blob), good])
+    assert "truncated" in reasons(fres.gaps)
+    assert (out / "etc/os-release").is_file()
+
+
+@pytest.mark.parametrize("where", ["mid-data", "mid-header", "no-end-marker-garbage"])
+def test_truncated_tar_is_a_layer_gap(tmp_path: Path, where: str) -> None:
+    tar = TarBuilder().file("a", b"A" * 3000).file("b", b"B" * 3000).bytes()
+    if where == "mid-data":
+        cut = tar[: 1024 + 512 + 1000]  # pax header + a's header, part of a's data
+    elif where == "mid-header":
+        second = tar.index(b"B" * 100) - 512
+        cut = tar[: second - 300]
+    else:
+        cut = tar[: tar.index(b"B" * 100) + 3072] + b"garbage-not-a-header" + b"\0" * 1000
+    res = scan(tmp_path, [RawLayer(tar=tar, compression="none", blob=cut)], Recorder())
+    assert "truncated" in reasons(res.gaps), reasons(res.gaps)
+
+
+def test_duplicate_entries_later_wins(tmp_path: Path) -> None:
+    tar = (
+        TarBuilder()
+        .file("etc/os-release", b"ID=first\nVERSION_ID=1\n")
+        .file("etc/os-release", b"ID=second\nVERSION_ID=2\n", mode=0o600)
+        .bytes()
+    )
+    osr = OsRelease()
+    res = scan(tmp_path, [tar], osr)
+    assert res.os is not None and res.os.family == "second"
+    out, _ = unpack(tmp_path, [tar])
+    assert (out / "etc/os-release").read_bytes() == b"ID=second\nVERSION_ID=2\n"
+    assert (out / "etc/os-release").stat().st_mode & 0o777 == 0o600
+
+
+def test_non_utf8_names(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(
+        fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape"
+    ) as t:
+        data = b"SECRET-MARKER"
+        ti = tarfile.TarInfo(os.fsdecode(b"caf\xe9/\xff\xfe.txt"))
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    tar = buf.getvalue()
+    assert b"caf\xe9/\xff\xfe.txt" in tar
+    res = scan(tmp_path, [tar], Marker())
+    assert [f.location.path for f in res.findings] == [os.fsdecode(b"caf\xe9/\xff\xfe.txt")]
+    out, fres = unpack(tmp_path, [tar])
+    assert fres.gaps == ()
+    assert (os.fsencode(out) + b"/caf\xe9/\xff\xfe.txt") and os.path.isfile(os.fsencode(out) + b"/caf\xe9/\xff\xfe.txt")
+
+
+def test_digest_mismatch_is_an_error(tmp_path: Path) -> None:
+    from lockgate.errors import IntegrityError
+
+    tar = TarBuilder().file("a", b"data").bytes()
+    ref = _image(tmp_path, [tar])
+    blobs = tmp_path / "img" / "blobs" / "sha256"
+    img, _ = open_image(ref)
+    layer = blobs / img.layers[0].digest.split(":")[1]
+    layer.write_bytes(
+        gzip.compress(TarBuilder().file("a", b"evil").bytes(), mtime=0)[: img.layers[0].size].ljust(
+            img.layers[0].size, b"\0"
+        )
+    )
+    with pytest.raises(IntegrityError):
+        analyze_image(img, [Recorder()], settings=Settings(), cache=False)
+
+
+def test_tampered_blob_that_breaks_early_is_still_an_integrity_error(tmp_path: Path) -> None:
+    """A blob whose bytes changed must fail as an integrity error even when decompression stops first."""
+    from lockgate.errors import IntegrityError
+
+    tar = TarBuilder().file("a", os.urandom(100_000)).bytes()
+    ref = _image(tmp_path, [tar])
+    img, _ = open_image(ref)
+    path = tmp_path / "img" / "blobs" / "sha256" / img.layers[0].digest.split(":")[1]
+    data = bytearray(path.read_bytes())
+    data[20:60] = b"\xff" * 40  # corrupt the deflate stream near its start
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError):
+        analyze_image(img, [Recorder()], settings=Settings(), cache=False)
+    with pytest.raises(IntegrityError):
+        flatten(img, tmp_path / "out", settings=Settings())
