@@ -165,7 +165,13 @@ def inspect(
         if raw:
             if plat is not None:
                 top_raw = select_manifest(source, top_raw, top_type, plat, limits).raw
-            write_output(top_raw, output)
+            if output is None or str(output) == "-":
+                import sys
+
+                sys.stdout.buffer.write(top_raw)  # exact bytes, no newline added: digests must match
+                sys.stdout.flush()
+            else:
+                write_output(top_raw, output)
             return
         image = open_image(source, plat, limits)
         from lockgate.oci.model import sniff_media_type
