@@ -21,6 +21,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -30,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lockgate.errors import InputError, NotFoundError
+from lockgate.errors import ConfigError, InputError, NotFoundError
 from lockgate.vulndb.model import Advisory, ecosystem_key, normalize_ecosystem, normalize_name
 
 SCHEMA_VERSION = 1
@@ -384,6 +385,56 @@ class StoreBuilder:
 
 def _metric(m: NvdMetric) -> dict[str, Any]:
     return {"version": m.version, "vector": m.vector, "source": m.source, "primary": m.primary}
+
+
+DEFAULT_MAX_AGE = _dt.timedelta(days=7)
+"""Default ``--db-max-age``: scans refuse a database older than this."""
+WARN_AGE = _dt.timedelta(hours=24)
+"""``db status`` warns past this age."""
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
+
+
+def parse_duration(text: str) -> _dt.timedelta:
+    """``90m``, ``24h``, ``7d``, ``2w`` (a bare number means days) as a timedelta."""
+    m = _DURATION.match(text)
+    if m is None:
+        raise ConfigError(f"invalid duration {text!r} (use e.g. 12h, 7d, 2w)")
+    return _dt.timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)])
+
+
+def database_age(store: Store, now: _dt.datetime | None = None) -> _dt.timedelta:
+    """Time since the database was last built or updated."""
+    return (now or _now()) - store.built_at
+
+
+def check_fresh(
+    store: Store, max_age: _dt.timedelta = DEFAULT_MAX_AGE, now: _dt.datetime | None = None
+) -> _dt.timedelta:
+    """Return the database age, or raise :class:`InputError` when it is older than ``max_age``."""
+    age = database_age(store, now)
+    if age > max_age:
+        raise InputError(
+            f"advisory database {store.path} is {format_age(age)} old, older than --db-max-age "
+            f"{format_age(max_age)}; run `lockgate db update` (or raise --db-max-age)"
+        )
+    return age
+
+
+def format_age(age: _dt.timedelta) -> str:
+    """A short human age: ``3d 4h``, ``5h 2m``, ``40s``."""
+    secs = int(age.total_seconds())
+    if secs < 0:
+        return "0s"
+    d, rem = divmod(secs, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m}m"
+    return f"{m}m {s}s" if m else f"{s}s"
 
 
 def iter_feed_locations(path: Path) -> Iterator[FeedInfo]:
