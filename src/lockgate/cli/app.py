@@ -64,6 +64,7 @@ def _register() -> None:
     app.add_typer(cache_cmd.app, name="cache")
     app.add_typer(__import__("lockgate.cli.image", fromlist=["app"]).app, name="image")  # inspect, copy
     __import__("lockgate.cli.trust", fromlist=["register"]).register(app)  # sign, verify, *-blob, key
+    app.add_typer(__import__("lockgate.cli.db", fromlist=["app"]).app, name="db")  # import, update, status
 
 
 _register()
