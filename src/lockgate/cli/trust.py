@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+
+if TYPE_CHECKING:
+    from lockgate.oci.registry.options import RegistryOptions
 
 key_app = typer.Typer(help="Generate, import, list and revoke signing keys.", no_args_is_help=True)
 
@@ -181,8 +185,133 @@ def verify_blob_cmd(
     _say(ctx, f"Verified OK: {file} signed by key {pub.key_id}")
 
 
+# -- images --------------------------------------------------------------------------------
+def _annotations(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in pairs or []:
+        k, eq, v = p.partition("=")
+        if not eq or not k:
+            raise typer.BadParameter(f"{p!r} is not key=value", param_hint="-a")
+        out[k] = v
+    return out
+
+
+def _registry_options(insecure: bool, ca_cert: Path | None) -> RegistryOptions:
+    from lockgate.oci.registry.options import RegistryOptions
+
+    return RegistryOptions(insecure=insecure, ca_cert=ca_cert)
+
+
+INSECURE_OPTION = typer.Option(False, "--insecure", help="Allow plain HTTP and unverified TLS to the registry.")
+CA_CERT_OPTION = typer.Option(None, "--ca-cert", help="CA certificate (PEM) for the registry's TLS.")
+
+
+def sign_cmd(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., help="Image: registry reference or oci:DIR[:TAG]."),
+    key: list[str] = typer.Option(..., "--key", help="Private key file, pkcs11: URI or plug-in URI (repeatable)."),
+    annotation: list[str] | None = typer.Option(None, "-a", "--annotation", help="key=value added to the payload."),
+    all_platforms: bool = typer.Option(False, "--all-platforms", help="Also sign every platform manifest."),
+    referrer: bool = typer.Option(False, "--referrer", help="Also store the signature as an OCI 1.1 referrer."),
+    identity: str | None = typer.Option(
+        None, "--identity", help="docker-reference to sign for (default: the image's repository)."
+    ),
+    insecure: bool = INSECURE_OPTION,
+    ca_cert: Path | None = CA_CERT_OPTION,
+) -> None:
+    """Sign an image's manifest digest (cosign-compatible: tag sha256-<hex>.sig in the same repository)."""
+    from lockgate.trust.image import sign_image
+    from lockgate.trust.keys.resolve import load_signer
+
+    signers = [load_signer(k, _password) for k in key]
+    results = sign_image(
+        image,
+        signers,
+        annotations=_annotations(annotation),
+        identity=identity,
+        all_platforms=all_platforms,
+        referrer=referrer,
+        options=_registry_options(insecure, ca_cert),
+        limits=settings(ctx).limits,
+    )
+    for r in results:
+        typer.echo(f"{r.digest}  signed by {r.key_id}  -> {r.stored_at}")
+
+
+def verify_cmd(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., help="Image: registry reference or oci:DIR[:TAG]."),
+    key: list[str] | None = typer.Option(None, "--key", help="Public key file, key ID or pkcs11: URI (repeatable)."),
+    annotation: list[str] | None = typer.Option(None, "-a", "--annotation", help="Required payload key=value."),
+    threshold: int = typer.Option(1, "--threshold", min=1, help="Distinct keys that must have signed."),
+    policy: Path | None = typer.Option(None, "--policy", help="Policy file whose trust: section decides."),
+    identity: str | None = typer.Option(None, "--identity", help="Expected docker-reference (default: the image)."),
+    revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+    fmt: Format = FORMAT_OPTION,
+    insecure: bool = INSECURE_OPTION,
+    ca_cert: Path | None = CA_CERT_OPTION,
+) -> None:
+    """Verify an image's signatures; exit 1 unless enough keys verified (or the policy allows it)."""
+    import json
+
+    from lockgate.errors import ConfigError, PolicyFailure
+    from lockgate.trust.image import verify_image
+    from lockgate.trust.keys.resolve import load_verifier
+    from lockgate.trust.revocation import load_revocations
+
+    check_format(fmt, {Format.TABLE, Format.JSON}, "verify")
+    rl = load_revocations(revocations)
+    opts = _registry_options(insecure, ca_cert)
+    wanted = _annotations(annotation)
+    if policy is not None:
+        from lockgate.trust.policy import evaluate_image
+
+        decision, result = evaluate_image(
+            image, policy, revocations=rl, options=opts, limits=settings(ctx).limits, annotations=wanted,
+            extra_keys=[load_verifier(k) for k in key or []],
+        )  # fmt: skip
+        doc = {"allowed": decision.allowed, "scope": decision.scope, "reasons": list(decision.reasons)}
+        if result is not None:
+            doc |= result.to_dict()
+        if fmt == Format.JSON:
+            write_output(json.dumps(doc, indent=2), None)
+        else:
+            for line in decision.reasons:
+                typer.echo(line)
+        if not decision.allowed:
+            raise PolicyFailure(f"verification failed: {decision.reasons[-1] if decision.reasons else 'denied'}")
+        return
+    if not key:
+        raise ConfigError("verify needs --key (or --policy)")
+    keys = [load_verifier(k) for k in key]
+    result = verify_image(
+        image, keys, annotations=wanted, identity=identity, revocations=rl,
+        options=opts, limits=settings(ctx).limits,
+    )  # fmt: skip
+    verified = result.verified_keys
+    if fmt == Format.JSON:
+        write_output(json.dumps(result.to_dict() | {"threshold": threshold}, indent=2), None)
+    else:
+        for c in result.checks:
+            status = "OK  " if c.ok else "FAIL"
+            who = c.key_id[:16] or "-"
+            typer.echo(f"{status} {c.source:<8} {who:<16} {c.reason or 'verified'}")
+        for kid in verified:
+            typer.echo(f"verified by key {kid}")
+    if len(verified) < threshold:
+        if not result.checks:
+            why = f"no signatures found for {result.digest}"
+        elif verified:
+            why = f"{len(verified)} of {threshold} required keys verified"
+        else:
+            why = next((c.reason for c in result.checks if c.key_id), result.checks[0].reason)
+        raise PolicyFailure(f"verification failed for {result.digest}: {why}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the trust commands to the root app."""
     app.add_typer(key_app, name="key")
+    app.command("sign")(sign_cmd)
+    app.command("verify")(verify_cmd)
     app.command("sign-blob")(sign_blob_cmd)
     app.command("verify-blob")(verify_blob_cmd)

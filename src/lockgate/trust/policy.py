@@ -1,0 +1,234 @@
+"""The ``trust:`` section of the policy file and the one evaluator that applies it.
+
+```yaml
+trust:
+  - scope: "registry.example.com/prod/**"     # glob over the normalised repository name
+    signers: {keys: [keys/release.pub, 3f2a...], threshold: 2}
+    mirrors: ["registry.example.com/staging/*"] # docker-references accepted besides the image's own
+```
+
+``*`` matches one path segment, ``**`` any number (including none); a scope naming a tag or digest
+(``repo:tag``) matches the full reference. The most specific scope wins (more literal segments, then fewer
+wildcards, then more literal characters); an image no scope matches is denied. Keys are file paths
+(relative to the policy file), lockgate key IDs or in-toto keyids of keys in the keyring.
+The same evaluator is meant for the registry gate and the admission webhook.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lockgate.errors import ConfigError, LockgateError
+
+if TYPE_CHECKING:
+    from lockgate.config import Limits
+    from lockgate.oci.registry.options import RegistryOptions
+    from lockgate.trust.image import ImageVerification
+    from lockgate.trust.keys.model import PublicKey
+    from lockgate.trust.revocation import RevocationList
+
+MAX_POLICY_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TrustScope:
+    """One ``trust:`` entry."""
+
+    scope: str
+    keys: tuple[str, ...] = ()
+    threshold: int = 1
+    mirrors: tuple[str, ...] = ()
+
+    def matches(self, reference: str) -> bool:
+        """True when the glob covers ``reference`` (``registry/repo[:tag][@digest]``)."""
+        return _glob_match(self.scope, reference)
+
+    @property
+    def specificity(self) -> tuple[int, int, int]:
+        segs = self.scope.split("/")
+        literal = sum(1 for s in segs if "*" not in s)
+        wild = self.scope.count("*")
+        return (literal, -wild, len(self.scope.replace("*", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class TrustPolicy:
+    """The parsed ``trust:`` section; ``base_dir`` resolves relative key paths."""
+
+    scopes: tuple[TrustScope, ...] = ()
+    base_dir: Path = Path()
+
+    def select(self, reference: str) -> TrustScope | None:
+        """The most specific scope matching ``reference``, or ``None``."""
+        hits = [s for s in self.scopes if s.matches(reference)]
+        return max(hits, key=lambda s: s.specificity) if hits else None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustDecision:
+    """Allowed or not, which scope decided, and the reasons (each one line)."""
+
+    allowed: bool
+    scope: str | None
+    reasons: tuple[str, ...]
+
+
+def _segment_match(pattern: str, segment: str) -> bool:
+    rx = "".join("[^/]*" if c == "*" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, segment) is not None
+
+
+def _match_segments(pats: list[str], segs: list[str]) -> bool:
+    if not pats:
+        return not segs
+    head = pats[0]
+    if head == "**":
+        return any(_match_segments(pats[1:], segs[i:]) for i in range(len(segs) + 1))
+    return bool(segs) and _segment_match(head, segs[0]) and _match_segments(pats[1:], segs[1:])
+
+
+def _glob_match(pattern: str, reference: str) -> bool:
+    target = reference if _pattern_has_identifier(pattern) else _strip_identifier(reference)
+    return _match_segments(pattern.split("/"), target.split("/"))
+
+
+def _pattern_has_identifier(pattern: str) -> bool:
+    last = pattern.rsplit("/", 1)[-1]
+    return "@" in pattern or ":" in last
+
+
+def _strip_identifier(reference: str) -> str:
+    name = reference.split("@", 1)[0]
+    last = name.rfind("/")
+    colon = name.rfind(":")
+    return name[:colon] if colon > last else name
+
+
+def parse_trust_section(section: Any, base_dir: Path) -> TrustPolicy:
+    """Validate the ``trust:`` list from a loaded policy document."""
+    if section is None:
+        return TrustPolicy((), base_dir)
+    if not isinstance(section, list):
+        raise ConfigError("policy 'trust' must be a list of scopes")
+    scopes = []
+    for i, entry in enumerate(section):
+        where = f"policy trust[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("scope"), str) or not entry["scope"]:
+            raise ConfigError(f"{where} needs a 'scope' string")
+        unknown = set(entry) - {"scope", "signers", "mirrors", "attestations"}
+        if unknown:
+            raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+        signers = entry.get("signers") or {}
+        if not isinstance(signers, dict):
+            raise ConfigError(f"{where}.signers must be a mapping")
+        keys = signers.get("keys") or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ConfigError(f"{where}.signers.keys must be a list of strings")
+        threshold = signers.get("threshold", 1)
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+            raise ConfigError(f"{where}.signers.threshold must be a positive integer")
+        if keys and threshold > len(keys):
+            raise ConfigError(f"{where}: threshold {threshold} exceeds the {len(keys)} keys listed")
+        mirrors = entry.get("mirrors") or []
+        if not isinstance(mirrors, list) or not all(isinstance(m, str) for m in mirrors):
+            raise ConfigError(f"{where}.mirrors must be a list of strings")
+        scopes.append(TrustScope(entry["scope"], tuple(keys), threshold, tuple(mirrors)))
+    return TrustPolicy(tuple(scopes), base_dir)
+
+
+def load_trust_policy(path: Path) -> TrustPolicy:
+    """Read the policy file's ``trust:`` section (YAML or JSON)."""
+    import yaml
+
+    try:
+        if path.stat().st_size > MAX_POLICY_BYTES:
+            raise ConfigError(f"policy {path} is larger than {MAX_POLICY_BYTES} bytes")
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"policy file {path} not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read policy {path}: {e}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+    except yaml.YAMLError as e:
+        raise ConfigError(f"policy {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"policy {path} is not a mapping")
+    return parse_trust_section(doc.get("trust"), path.parent)
+
+
+def resolve_keys(scope: TrustScope, base_dir: Path) -> list[PublicKey]:
+    """Load the scope's keys (paths relative to the policy; IDs from the keyring)."""
+    from lockgate.trust.keys.resolve import load_verifier
+
+    out = []
+    for k in scope.keys:
+        p = Path(k)
+        spec = str(base_dir / p) if not p.is_absolute() and (base_dir / p).exists() else k
+        try:
+            out.append(load_verifier(spec))
+        except LockgateError as e:
+            raise ConfigError(f"trust scope {scope.scope!r}: key {k}: {e}") from None
+    return out
+
+
+def evaluate_trust(
+    reference: str, verification: ImageVerification | None, policy: TrustPolicy, keys: Sequence[PublicKey] = ()
+) -> TrustDecision:
+    """Decide whether ``reference`` may be used, given its verified signatures.
+
+    ``keys`` are the scope's resolved keys (from :func:`resolve_keys`); a signature counts once per
+    distinct key among them.
+    """
+    scope = policy.select(reference)
+    if scope is None:
+        return TrustDecision(False, None, (f"no trust scope matches {reference}: denied",))
+    if not scope.keys:
+        return TrustDecision(True, scope.scope, (f"scope {scope.scope!r} requires no signatures",))
+    allowed_ids = {k.key_id for k in keys}
+    checks = verification.checks if verification is not None else ()
+    good = list(dict.fromkeys(c.key_id for c in checks if c.ok and c.key_id in allowed_ids))
+    reasons = [f"scope {scope.scope!r}: signature by key {kid} verified" for kid in good]
+    reasons += [f"signature {c.layer_digest[:19]} rejected: {c.reason}" for c in checks if not c.ok]
+    if len(good) >= scope.threshold:
+        reasons.append(f"allowed: {len(good)} of {scope.threshold} required signers verified")
+        return TrustDecision(True, scope.scope, tuple(reasons))
+    if not checks:
+        reasons.append(f"denied: {reference} is not signed")
+    else:
+        reasons.append(f"denied: {len(good)} of {scope.threshold} required signers verified")
+    return TrustDecision(False, scope.scope, tuple(reasons))
+
+
+def evaluate_image(
+    image: str,
+    policy_path: Path,
+    *,
+    revocations: RevocationList | None = None,
+    options: RegistryOptions | None = None,
+    limits: Limits | None = None,
+    annotations: dict[str, str] | None = None,
+    extra_keys: Sequence[PublicKey] = (),
+) -> tuple[TrustDecision, ImageVerification | None]:
+    """Load the policy, verify ``image`` against the winning scope's keys, and decide."""
+    from lockgate.oci.targets import REGISTRY, parse_target
+    from lockgate.trust.image import default_identity, verify_image
+
+    policy = load_trust_policy(policy_path)
+    target = parse_target(image)
+    name = str(target.reference) if target.transport == REGISTRY and target.reference else default_identity(target)
+    scope = policy.select(name)
+    if scope is None or not scope.keys:
+        return evaluate_trust(name, None, policy), None
+    keys = resolve_keys(scope, policy.base_dir)
+    del extra_keys  # only the policy's keys count when a policy decides
+    result = verify_image(
+        image, keys, annotations=annotations, mirrors=scope.mirrors, revocations=revocations,
+        options=options, limits=limits,
+    )  # fmt: skip
+    return evaluate_trust(name, result, policy, keys), result
