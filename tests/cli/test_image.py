@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.registry import RunningRegistry, unique_repo
 from tests.oci.helpers import Built, add_index, build, layout_entry, skopeo_config, skopeo_raw_digest
 
 
@@ -122,3 +123,17 @@ def test_corrupt_blob_exit_3_names_blob(img: Built, tmp_path: Path) -> None:
     assert r.returncode == 3
     err = r.stderr.decode()
     assert layer in err and "Traceback" not in err
+
+
+def test_copy_to_registry_and_inspect_it(img: Built, registry: RunningRegistry, tmp_path: Path) -> None:
+    """A loopback registry speaking plain HTTP needs no flags (lockgate falls back from HTTPS there)."""
+    ref = registry.ref(unique_repo(), "v1")
+    r = run("image", "copy", "--all-platforms", f"oci:{img.oci}:multi", ref)
+    assert r.returncode == 0, r.stderr
+    digest = r.stdout.decode().strip()
+    assert digest == skopeo_raw_digest(f"oci:{img.oci}:multi")
+    sk = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"], capture_output=True)
+    assert "sha256:" + hashlib.sha256(sk.stdout).hexdigest() == digest
+    doc = json.loads(run("image", "inspect", ref, "-f", "json", "--platform", "linux/arm64/v8").stdout)
+    assert doc["digest"] == digest
+    assert doc["manifest"]["digest"] == layout_entry(img.oci, "arm")["digest"]
