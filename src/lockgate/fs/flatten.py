@@ -172,6 +172,13 @@ class _Flattener:
                 raise
             self.gap(item, f"{e.strerror or e}")
 
+    def _forget_meta(self, path: str) -> None:
+        """Drop pending directory metadata for ``path`` and everything below it."""
+        self.dir_meta.pop(path, None)
+        prefix = path + "/"
+        for p in [p for p in self.dir_meta if p.startswith(prefix)]:
+            del self.dir_meta[p]
+
     def _mark(self, path: str) -> None:
         self.touched.add(path)
         self.touched.update(parents(path))
@@ -184,7 +191,7 @@ class _Flattener:
         except (FileNotFoundError, _Refused):
             return  # nothing below to delete
         self.tree.remove(pfd, name)
-        self.dir_meta.pop(path, None)
+        self._forget_meta(path)
 
     def _opaque(self, path: str) -> None:
         try:
@@ -209,6 +216,7 @@ class _Flattener:
                         os.close(sub)
                 continue
             self.tree.remove(fd, name, st)
+            self._forget_meta(child)
 
     def _file_mode(self, mode: int) -> int:
         return mode & (0o7777 if self.keep_special_bits else 0o1777)
@@ -230,6 +238,7 @@ class _Flattener:
             if existing is None or not stat.S_ISDIR(existing.st_mode):
                 if existing is not None:
                     self.tree.remove(pfd, name, existing)
+                    self._forget_meta(path)
                 os.mkdir(name, 0o755, dir_fd=pfd)
                 self.counts.dirs += 1
             self.dir_meta[path] = (e.mode, e.uid, e.gid, item.mtime)
@@ -251,7 +260,7 @@ class _Flattener:
                 raise _Refused(f"hardlink target {e.linkname!r} is a directory")
         if existing is not None:
             self.tree.remove(pfd, name, existing)
-            self.dir_meta.pop(path, None)
+            self._forget_meta(path)
         self._mark(path)
         if e.type is FileType.FILE:
             fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=pfd)
