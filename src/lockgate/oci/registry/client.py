@@ -53,7 +53,6 @@ MONOLITHIC_MAX = 16 * 1024 * 1024
 CHUNK_SIZE = 16 * 1024 * 1024
 MAX_PAGES = 10_000
 MAX_ERROR_BODY = 64 * 1024
-_READ_CHUNK = 1024 * 1024
 
 
 def _media_type(resp: httpx.Response) -> str:
@@ -543,7 +542,7 @@ class _BlobStream(io.RawIOBase):
                 resp.close()
                 raise UnavailableError(f"registry {self._client.registry}: {self._what}: bad resume range")
         self._resp = resp
-        self._iter = resp.iter_raw(_READ_CHUNK)
+        self._iter = resp.iter_raw()  # no chunk_size: bytes are handed out as they arrive
         while skip:
             chunk = next(self._iter, b"")
             if not chunk:

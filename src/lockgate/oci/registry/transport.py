@@ -47,6 +47,8 @@ def hostname(registry: str) -> str:
     """``registry`` without port and IPv6 brackets."""
     if registry.startswith("["):
         return registry[1 : registry.index("]")]
+    if registry.count(":") > 1:  # a bare IPv6 address
+        return registry
     return registry.rsplit(":", 1)[0] if ":" in registry else registry
 
 
