@@ -1,0 +1,154 @@
+"""Installed trees built by the real package managers, compared with what those managers report.
+
+- A virtualenv with a few pinned packages from PyPI: lockgate's dist-info results must equal
+  ``pip list --format json`` run in that venv.
+- A ``node_modules`` tree from ``npm install`` of pinned packages: lockgate's installed
+  packages must equal ``npm ls --all --json``; the ``package-lock.json`` npm wrote must give
+  the same set, with dev flags.
+
+Both trees are built once and cached under ``~/.cache/lockgate-tests`` (a file lock guards
+the build, so parallel workers and later runs reuse them). The scan goes through the real
+directory walker (``lockgate.fs.directory.analyze_directory``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lockgate.config import Settings
+from lockgate.fs.directory import analyze_directory
+from lockgate.inventory.lang import extract, language_analyzers
+from lockgate.inventory.lang._common import pep503
+
+CACHE = Path(os.environ.get("LOCKGATE_TEST_CACHE", Path.home() / ".cache" / "lockgate-tests"))
+
+PY_PACKAGES = ("six==1.16.0", "python-dateutil==2.9.0.post0", "idna==3.7", "attrs==23.2.0", "Markdown==3.6")
+NPM_DEPS = {"chalk": "4.1.2", "is-number": "7.0.0", "@sindresorhus/is": "4.6.0"}
+NPM_DEV_DEPS = {"ms": "2.1.3"}
+
+
+def _cached(name: str, spec: str, build: Callable[[Path], None]) -> Path:
+    """Build ``name`` once per ``spec`` into the shared cache (file-locked; built in place, since
+    virtualenvs record their own path; a ``.complete`` marker is written last)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(spec.encode()).hexdigest()[:12]
+    final = CACHE / f"{name}-{key}"
+    with open(CACHE / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (final / ".complete").exists():
+            shutil.rmtree(final, ignore_errors=True)
+            final.mkdir()
+            build(final)
+            (final / ".complete").write_text(spec)
+    return final
+
+
+def _build_venv(where: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
+    subprocess.run(
+        [str(where / "venv/bin/pip"), "install", "--disable-pip-version-check", "-q", *PY_PACKAGES],
+        check=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def venv() -> Path:
+    return _cached("lang-pyvenv", " ".join(PY_PACKAGES) + sys.version, _build_venv) / "venv"
+
+
+def test_virtualenv_matches_pip_list(venv: Path) -> None:
+    out = subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    want = {(pep503(p["name"]), p["version"]) for p in json.loads(out)}
+    assert {pep503(s.split("==")[0]) for s in PY_PACKAGES} <= {n for n, _ in want}
+    analysis = analyze_directory(venv, language_analyzers(), settings=Settings())
+    got = {(p.name, p.version) for p in analysis.packages if p.ecosystem == "PyPI"}
+    assert got == want
+    by_name = {p.name: p for p in analysis.packages if p.ecosystem == "PyPI"}
+    dateutil = by_name["python-dateutil"]
+    assert "six" in dateutil.dependencies
+    assert dateutil.path.endswith(".dist-info/METADATA")
+    assert dateutil.purl == "pkg:pypi/python-dateutil@2.9.0.post0"
+    assert by_name["attrs"].licenses == ("MIT",)
+    assert by_name["markdown"].licenses  # declared as a BSD licence in its metadata
+    assert not [g for g in analysis.gaps if "site-packages" in g.where and "dist-info" in g.where]
+
+
+def _build_node(where: Path) -> None:
+    npm = shutil.which("npm")
+    assert npm, "npm is required to build the node_modules oracle tree"
+    manifest = {
+        "name": "lockgate-oracle",
+        "version": "1.0.0",
+        "private": True,
+        "dependencies": NPM_DEPS,
+        "devDependencies": NPM_DEV_DEPS,
+    }
+    (where / "app").mkdir()
+    (where / "app/package.json").write_text(json.dumps(manifest))
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--cache", str(where / "npm-cache")],
+        cwd=where / "app",
+        check=True,
+        timeout=600,
+    )
+    shutil.rmtree(where / "npm-cache", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def node_app() -> Path:
+    return _cached("lang-node", json.dumps([NPM_DEPS, NPM_DEV_DEPS]), _build_node) / "app"
+
+
+def _npm_ls(app: Path) -> set[tuple[str, str]]:
+    out = subprocess.run(["npm", "ls", "--all", "--json"], cwd=app, check=True, capture_output=True, text=True).stdout
+    found: set[tuple[str, str]] = set()
+
+    def walk(deps: dict[str, dict[str, object]]) -> None:
+        for name, node in deps.items():
+            found.add((name, str(node["version"])))
+            walk(node.get("dependencies", {}))  # type: ignore[arg-type]
+
+    walk(json.loads(out).get("dependencies", {}))
+    return found
+
+
+def test_node_modules_matches_npm_ls(node_app: Path) -> None:
+    want = _npm_ls(node_app)
+    assert ("chalk", "4.1.2") in want and len(want) > 5
+    analysis = analyze_directory(node_app, language_analyzers(), settings=Settings())
+    installed = {
+        (p.name, p.version) for p in analysis.packages if p.ecosystem == "npm" and p.path.endswith("/package.json")
+    }
+    assert installed == want
+    # The project's own package.json is not an installed package.
+    assert not [p for p in analysis.packages if p.name == "lockgate-oracle"]
+    chalk = next(p for p in analysis.packages if p.name == "chalk" and p.path.endswith("package.json"))
+    assert set(chalk.dependencies) == {"ansi-styles", "supports-color"}
+    assert chalk.licenses == ("MIT",)
+    scoped = next(p for p in analysis.packages if p.name == "@sindresorhus/is")
+    assert scoped.purl == "pkg:npm/%40sindresorhus/is@4.6.0"
+
+
+def test_package_lock_written_by_npm(node_app: Path) -> None:
+    want = _npm_ls(node_app)
+    result = extract("package-lock.json", (node_app / "package-lock.json").read_bytes(), path="app/package-lock.json")
+    assert not result.gaps
+    assert {(p.name, p.version) for p in result.packages} == want
+    dev = {p.name for p in result.packages if dict(p.metadata).get("dep_groups", "").startswith("dev")}
+    assert dev == set(NPM_DEV_DEPS)
