@@ -173,3 +173,15 @@ def test_docker_archive_round_trip_keeps_bytes(image: Built, tmp_path: Path) -> 
     layers_a = [a[n] for n in json.loads(a["manifest.json"])[0]["Layers"]]
     layers_b = [b[n] for n in json.loads(b["manifest.json"])[0]["Layers"]]
     assert layers_a == layers_b
+
+
+def test_concurrent_copies_into_one_layout_keep_every_tag(image: Built, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "shared"
+    tags = [f"t{i}" for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        digests = list(pool.map(lambda t: copy(image.oci_ref, f"oci:{out}:{t}"), tags))
+    assert set(digests) == {skopeo_raw_digest(image.oci_ref)}
+    index = json.loads((out / "index.json").read_text())
+    assert sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]) == tags

@@ -12,6 +12,7 @@ serves a directory and an ``oci-archive`` tarball (see :mod:`lockgate.oci.archiv
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -304,6 +305,17 @@ class LayoutDestination:
         if self._top is None:
             return
         desc, tag = self._top
+        # Other writers may update index.json at the same time: hold an exclusive lock on the
+        # layout directory for the read-modify-write, so no entry is lost.
+        dirfd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(dirfd, fcntl.LOCK_EX)
+            self._update_index(desc, tag)
+        finally:
+            os.close(dirfd)
+        self._top = None
+
+    def _update_index(self, desc: Descriptor, tag: str | None) -> None:
         path = self.root / INDEX_FILE
         if path.is_symlink():
             raise InputError(f"{path} is a symlink")
@@ -325,7 +337,6 @@ class LayoutDestination:
         index["manifests"] = kept
         index.setdefault("schemaVersion", 2)
         _atomic_write(path, json.dumps(index, separators=(",", ":")).encode())
-        self._top = None
 
     def close(self) -> None:
         return None
