@@ -104,11 +104,12 @@ def test_binary_content_is_a_gap() -> None:
     assert result.gaps and "binary" in result.gaps[0].reason
 
 
-def test_distroless_status_d_reports_debian() -> None:
+def test_distroless_status_d_without_status_counts_as_installed() -> None:
     content = (CORPUS / "pkgdb/dpkg/scalibr/dpkg/status.d/foo").read_bytes()
     result = run_analyzer(DpkgAnalyzer(), "var/lib/dpkg/status.d/foo", content)
-    assert result.os is not None and result.os.family == "debian"
     assert [p.name for p in result.packages] == ["foo"]
+    # the same stanza in the main status file has no Status: dpkg would not list it
+    assert not run_analyzer(DpkgAnalyzer(), "var/lib/dpkg/status", content).packages
 
 
 def test_host_dpkg_status_matches_dpkg_query() -> None:

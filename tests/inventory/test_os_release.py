@@ -94,3 +94,11 @@ def test_garbage_release_files_are_ignored() -> None:
         result = run_analyzer(analyzer, path, b"")
         assert result.os is None
     assert not analyzer.required(__import__("lockgate.fs.model", fromlist=["FileEntry"]).FileEntry("etc/passwd"))
+
+
+def test_debian_testing_and_ambiguous_debian_version() -> None:
+    sid = detect("etc/os-release", b'PRETTY_NAME="Debian GNU/Linux trixie/sid"\nID=debian\nVERSION_CODENAME=trixie\n')
+    assert sid is not None and (sid.family, sid.version) == ("debian", "trixie/sid")
+    # "bookworm/sid" is shipped by Ubuntu and Debian testing alike: it decides nothing
+    assert detect("etc/debian_version", b"bookworm/sid\n") is None
+    assert detect("etc/os-release", b"ID=ubuntu\n") is None  # no release: not detected (as Trivy)

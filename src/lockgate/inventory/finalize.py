@@ -2,7 +2,8 @@
 
 OS package purls need the distribution, which a package database does not know:
 ``finalize`` fills them from the detected OS (Trivy style: ``distro=debian-12.5`` and
-the epoch as a qualifier) and drops exact duplicates. ``finalize_os`` chooses the OS
+the epoch as a qualifier), joins Debian licence records (``usr/share/doc/*/copyright``)
+to their packages and drops exact duplicates. ``finalize_os`` chooses the OS
 among the per-file candidates and sets its end-of-life fields for a given date.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from lockgate.inventory.model import OSInfo, Package
+from lockgate.inventory.os.dpkg_copyright import RECORD_KEY
 from lockgate.inventory.os.eol import eol_for
 from lockgate.inventory.os.release import select_os
 from lockgate.inventory.purl import os_purl
@@ -68,15 +70,25 @@ def purl_for(pkg: Package, os: OSInfo | None) -> str:
 
 
 def finalize(packages: Iterable[Package], os: OSInfo | None, today: _dt.date | None = None) -> tuple[Package, ...]:
-    """Fill OS purls from ``os`` and drop exact duplicates, keeping the input order.
+    """Fill OS purls from ``os``, attach dpkg licence records, drop exact duplicates (order kept).
 
     ``today`` is accepted for symmetry with :func:`finalize_os` (the package list does
     not depend on it).
     """
     del today
+    pkgs = list(packages)
+    deb_licenses: dict[str, tuple[str, ...]] = {}
+    for pkg in pkgs:
+        if pkg.ecosystem == "deb" and RECORD_KEY in pkg.metadata:
+            deb_licenses.setdefault(pkg.name, pkg.licenses)
     seen: set[tuple[str, str, str, str, str]] = set()
     out: list[Package] = []
-    for pkg in packages:
+    for pkg in pkgs:
+        if pkg.ecosystem == "deb":
+            if RECORD_KEY in pkg.metadata:
+                continue  # licence record from usr/share/doc, merged below
+            if not pkg.licenses and pkg.name in deb_licenses:
+                pkg = replace(pkg, licenses=deb_licenses[pkg.name])  # noqa: PLW2901
         ident = (pkg.ecosystem, pkg.name, pkg.version, pkg.arch, pkg.path)
         if ident in seen:
             continue

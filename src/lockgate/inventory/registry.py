@@ -14,10 +14,18 @@ def os_analyzers() -> list[Analyzer]:
     """Release-file detection and OS package databases (dpkg, opkg, apk, rpm)."""
     from lockgate.inventory.os.apk import ApkAnalyzer
     from lockgate.inventory.os.dpkg import DpkgAnalyzer, OpkgAnalyzer
+    from lockgate.inventory.os.dpkg_copyright import DpkgCopyrightAnalyzer
     from lockgate.inventory.os.release import OSReleaseAnalyzer
     from lockgate.inventory.os.rpm.analyzer import RpmAnalyzer
 
-    return [OSReleaseAnalyzer(), DpkgAnalyzer(), OpkgAnalyzer(), ApkAnalyzer(), RpmAnalyzer()]
+    return [
+        OSReleaseAnalyzer(),
+        DpkgAnalyzer(),
+        DpkgCopyrightAnalyzer(),
+        OpkgAnalyzer(),
+        ApkAnalyzer(),
+        RpmAnalyzer(),
+    ]
 
 
 def lang_analyzers() -> list[Analyzer]:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.model import AnalysisResult, FileEntry
-from lockgate.inventory.model import OSInfo, Package
-from lockgate.inventory.os.release import DISTROLESS_SOURCE
+from lockgate.inventory.model import Package
 
 DPKG_STATUS = "var/lib/dpkg/status"
 DPKG_STATUS_D = "var/lib/dpkg/status.d/"
@@ -150,12 +149,11 @@ class DpkgAnalyzer:
         return False
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
+        # Distroless images (``status.d``) ship etc/os-release and debian_version, which decide
+        # the OS; no OS is guessed here, since a package layer above the base would win the merge.
         distroless = entry.path.startswith(DPKG_STATUS_D)
         pkgs, gaps = parse_status(content, entry.path, layer=entry.layer, missing_status_ok=distroless)
-        os_info = None
-        if distroless and pkgs:
-            os_info = OSInfo(family="debian", version="", name="Debian (distroless)", source=DISTROLESS_SOURCE)
-        return AnalysisResult(packages=tuple(pkgs), gaps=tuple(gaps), os=os_info)
+        return AnalysisResult(packages=tuple(pkgs), gaps=tuple(gaps))
 
 
 class OpkgAnalyzer:

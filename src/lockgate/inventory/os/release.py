@@ -3,8 +3,7 @@
 Each release file is analysed on its own (the walker hands us one file at a time), so
 every result carries ``OSInfo.source``; :func:`select_os` then applies the precedence
 Trivy uses: ``os-release`` first, distro-specific release files next, the generic
-``redhat-release`` and ``debian_version`` last, and distroless ``status.d`` only when
-nothing else exists. Family ids follow Trivy's names (``redhat``, ``alma``, ``oracle``,
+``redhat-release`` and ``debian_version`` last. Family ids follow Trivy's names (``redhat``, ``alma``, ``oracle``,
 ``cbl-mariner``, ``slem`` ...) so results compare one to one with the peer tool.
 """
 
@@ -31,8 +30,6 @@ REDHAT_FAMILY_PATHS = (
 )
 ALPINE_RELEASE = "etc/alpine-release"
 DEBIAN_VERSION = "etc/debian_version"
-DISTROLESS_SOURCE = "var/lib/dpkg/status.d"
-"""``OSInfo.source`` used by the dpkg extractor for distroless images (no release file)."""
 
 RELEASE_PATHS = frozenset((*OS_RELEASE_PATHS, *REDHAT_FAMILY_PATHS, ALPINE_RELEASE, DEBIAN_VERSION))
 
@@ -48,7 +45,6 @@ _PRIORITY: Mapping[str, int] = {
     "etc/system-release": 45,
     "etc/redhat-release": 40,
     DEBIAN_VERSION: 30,
-    DISTROLESS_SOURCE: 10,
 }
 
 # os-release ID -> family (Trivy's names). IDs not listed are not detected, as in Trivy.
@@ -80,6 +76,7 @@ _ID_FAMILY: Mapping[str, str] = {
     "bottlerocket": "bottlerocket",
     "coreos": "coreos",
     "activestate": "activestate",
+    "openwrt": "openwrt",
 }
 
 # Families whose release is rolling: no VERSION_ID is needed.
@@ -118,14 +115,18 @@ def os_from_os_release(fields: Mapping[str, str], source: str = "etc/os-release"
     if os_id == "centos" and "stream" in name.lower():
         family = "centos-stream"
     version = fields.get("VERSION_ID", "").strip()
+    codename = fields.get("VERSION_CODENAME", "") or fields.get("UBUNTU_CODENAME", "")
     if not version:
-        if family not in _ROLLING:
+        if family in _ROLLING:
+            version = "rolling"
+        elif family == "debian" and codename:
+            version = f"{codename}/sid"  # testing/unstable carry no VERSION_ID; named as debian_version does
+        else:
             return None
-        version = "rolling"
     return OSInfo(
         family=family,
         version=version,
-        codename=fields.get("VERSION_CODENAME", "") or fields.get("UBUNTU_CODENAME", ""),
+        codename=codename,
         name=fields.get("PRETTY_NAME", "") or name,
         source=source,
     )
@@ -176,7 +177,10 @@ def os_from_debian_version(text: str) -> OSInfo | None:
         return None
     if version[0].isdigit():
         return OSInfo(family="debian", version=version, source=DEBIAN_VERSION)
-    return OSInfo(family="debian", version="", codename=version.split("/")[0], source=DEBIAN_VERSION)
+    # ``bookworm/sid`` is what Ubuntu and Debian testing ship: it does not tell them apart,
+    # so only os-release decides (an image walker that breaks ties by path would otherwise
+    # pick this file over etc/os-release and call Ubuntu "debian").
+    return None
 
 
 def detect(path: str, content: bytes) -> OSInfo | None:
@@ -215,9 +219,6 @@ def select_os(candidates: Iterable[OSInfo | None]) -> OSInfo | None:
                 if not best.version or c.version.split(".")[0] == best.version.split(".")[0]:
                     best = replace(best, version=c.version)
                 break
-        if not best.version and best.source == DEBIAN_VERSION:
-            # testing/sid: keep the codename as the version so the release is not blank
-            best = replace(best, version=best.codename)
     return best
 
 
