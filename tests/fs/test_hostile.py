@@ -254,3 +254,22 @@ def test_tampered_blob_that_breaks_early_is_still_an_integrity_error(tmp_path: P
         analyze_image(img, [Recorder()], settings=Settings(), cache=False)
     with pytest.raises(IntegrityError):
         flatten(img, tmp_path / "out", settings=Settings())
+
+
+def test_over_limit_file_gap_names_file_and_layer(tmp_path: Path) -> None:
+    tar = TarBuilder().file("etc/os-release", b"ID=x\n" + b"#" * 3000).file("ok", b"SECRET-MARKER").bytes()
+    ref = _image(tmp_path, [tar])
+    img, _ = open_image(ref)
+    res = analyze_image(img, [OsRelease(max_size=100), Marker()], settings=Settings(), cache=False)
+    assert res.os is None
+    assert [f.location.path for f in res.findings] == ["ok"]
+    (gap,) = res.gaps
+    assert gap.layer == img.config.diff_ids[0]
+    assert gap.where == f"etc/os-release (layer {img.config.diff_ids[0]})"
+    assert "over the 100-byte limit of test-os-release" in gap.reason
+
+
+def test_hardlinked_files_are_analysed_with_their_target_content(tmp_path: Path) -> None:
+    tar = TarBuilder().file("a/key", b"SECRET-MARKER").hardlink("b/key", "a/key").bytes()
+    res = scan(tmp_path, [tar], Marker())
+    assert sorted(f.location.path for f in res.findings) == ["a/key", "b/key"]
