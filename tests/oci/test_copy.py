@@ -185,3 +185,14 @@ def test_concurrent_copies_into_one_layout_keep_every_tag(image: Built, tmp_path
     assert set(digests) == {skopeo_raw_digest(image.oci_ref)}
     index = json.loads((out / "index.json").read_text())
     assert sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]) == tags
+
+
+def test_parallel_blob_copy_gives_the_same_result(multiarch: MultiArch, tmp_path: Path) -> None:
+    serial = copy(f"oci:{multiarch.oci}:multi", f"oci:{tmp_path / 's'}:m", all_platforms=True)
+    parallel = copy(f"oci:{multiarch.oci}:multi", f"oci:{tmp_path / 'p'}:m", all_platforms=True, jobs=4)
+    assert serial == parallel == multiarch.index_digest
+    assert sorted(p.name for p in (tmp_path / "s" / "blobs" / "sha256").iterdir()) == sorted(
+        p.name for p in (tmp_path / "p" / "blobs" / "sha256").iterdir()
+    )
+    copy(f"oci:{multiarch.oci}:arm", f"docker-archive:{tmp_path / 'p.tar'}", jobs=4)
+    assert skopeo_config(f"docker-archive:{tmp_path / 'p.tar'}") == skopeo_config(f"oci:{multiarch.oci}:arm")

@@ -5,6 +5,7 @@ Only Typer and the standard library load at import time; the OCI code loads insi
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -227,18 +228,16 @@ def copy(
             progress, bar = _progress_bar(total)
         destination = open_destination(dst_t, limits=s.limits)
         try:
-            if bar is not None:
-                with bar:
-                    digest = copy_image(
-                        source,
-                        destination,
-                        platform=plat,
-                        all_platforms=all_platforms,
-                        progress=progress,
-                        limits=s.limits,
-                    )
-            else:
-                digest = copy_image(source, destination, platform=plat, all_platforms=all_platforms, limits=s.limits)
+            with bar if bar is not None else contextlib.nullcontext():
+                digest = copy_image(
+                    source,
+                    destination,
+                    platform=plat,
+                    all_platforms=all_platforms,
+                    progress=progress,
+                    limits=s.limits,
+                    jobs=3,
+                )
         finally:
             destination.close()
     if fmt is Format.JSON:

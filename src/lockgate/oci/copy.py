@@ -190,11 +190,14 @@ def _destination_tag(dst: ImageDestination) -> str | None:
 
 
 class _Copier:
-    def __init__(self, src: ImageSource, dst: ImageDestination, progress: ProgressFn | None, limits: Limits) -> None:
+    def __init__(
+        self, src: ImageSource, dst: ImageDestination, progress: ProgressFn | None, limits: Limits, jobs: int
+    ) -> None:
         self.src = src
         self.dst = dst
         self.progress = progress
         self.limits = limits
+        self.jobs = max(1, jobs)
         self.convert = bool(getattr(src, "manifest_is_synthetic", False)) and _wants_oci(dst)
 
     def manifest(self, raw: bytes, media_type: str, tag: str | None) -> str:
@@ -202,9 +205,25 @@ class _Copier:
         if self.convert and manifest.media_type == DOCKER_MANIFEST:
             raw = to_oci_manifest(raw)
             manifest = Manifest.parse(raw, OCI_MANIFEST, self.limits.max_layers)
-        for desc in (manifest.config, *manifest.layers):
-            copy_blob(self.src, self.dst, desc, self.progress)
+        self.blobs([manifest.config, *manifest.layers])
         return self.dst.put_manifest(raw, manifest.media_type, tag)
+
+    def blobs(self, descs: list[Descriptor]) -> None:
+        unique = list({d.digest: d for d in descs}.values())
+        if self.jobs == 1 or len(unique) < 2:
+            for desc in unique:
+                copy_blob(self.src, self.dst, desc, self.progress)
+            return
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+        with ThreadPoolExecutor(min(self.jobs, len(unique)), thread_name_prefix="lockgate-copy") as pool:
+            futures = [pool.submit(copy_blob, self.src, self.dst, d, self.progress) for d in unique]
+            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for f in pending:
+                f.cancel()
+            for f in futures:
+                if f.done() and not f.cancelled() and (exc := f.exception()) is not None:
+                    raise exc
 
     def tree(self, raw: bytes, media_type: str, tag: str | None, depth: int = 0) -> str:
         if media_type not in INDEX_TYPES:
@@ -230,15 +249,18 @@ def copy_image(
     all_platforms: bool = False,
     progress: ProgressFn | None = None,
     limits: Limits | None = None,
+    jobs: int = 1,
 ) -> str:
     """Copy the image ``src`` resolves to into ``dst`` and commit; return the manifest digest written.
 
     An index is copied whole with ``all_platforms``; otherwise the manifest for
     ``platform`` (default linux/amd64) is chosen. ``tag`` overrides the destination's tag.
+    ``jobs`` > 1 copies that many blobs at once (the source and destination must be thread-safe,
+    as the layout, archive and registry transports are).
     """
     limits = limits or Limits()
     tag = tag if tag is not None else _destination_tag(dst)
-    copier = _Copier(src, dst, progress, limits)
+    copier = _Copier(src, dst, progress, limits, jobs)
     raw, media_type = src.resolve()
     media_type = sniff_media_type(raw, media_type)
     if media_type in INDEX_TYPES and all_platforms:
