@@ -207,3 +207,27 @@ def test_oci_archive_with_symlinked_index_is_refused(tmp_path: Path) -> None:
     w.link("index.json", "/etc/passwd")
     with pytest.raises(InputError, match="symlink"):
         open_oci_archive(w.close())
+
+
+def test_layer_sources_describe_foreign_layers(image: Built, tmp_path: Path) -> None:
+    """``LayerSources`` (Windows base layers) replace the synthesised descriptor; the blob is not in the archive."""
+    members = tar_members(image.archive)
+    manifest = json.loads(members.pop("manifest.json"))
+    cfg = json.loads(members[manifest[0]["Config"]])
+    foreign = {
+        "mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "digest": "sha256:" + "c" * 64,
+        "size": 1234,
+        "urls": ["https://example.com/base.tar.gz"],
+    }
+    manifest[0]["LayerSources"] = {cfg["rootfs"]["diff_ids"][0]: foreign}
+    w = TarWriter(tmp_path / "foreign.tar")
+    for name, data in members.items():
+        w.file(name, data)
+    w.file("manifest.json", json.dumps(manifest).encode())
+    src = DockerArchiveSource(w.close())
+    img = open_image(src)
+    assert img.layers[0].to_dict() == foreign
+    assert img.layers[1].digest == cfg["rootfs"]["diff_ids"][1]
+    with pytest.raises(NotFoundError):
+        src.open_blob(img.layers[0])

@@ -196,3 +196,20 @@ def test_parallel_blob_copy_gives_the_same_result(multiarch: MultiArch, tmp_path
     )
     copy(f"oci:{multiarch.oci}:arm", f"docker-archive:{tmp_path / 'p.tar'}", jobs=4)
     assert skopeo_config(f"docker-archive:{tmp_path / 'p.tar'}") == skopeo_config(f"oci:{multiarch.oci}:arm")
+
+
+@pytest.mark.parametrize("compression", ["zstd", "none"])
+def test_zstd_and_uncompressed_layers_to_docker_archive(image: Built, tmp_path: Path, compression: str) -> None:
+    from tests.fixtures.images import RawLayer, write_layout
+
+    members = tar_members(image.archive)
+    names = json.loads(members["manifest.json"])[0]["Layers"]
+    built = write_layout(tmp_path / "z", [RawLayer(tar=members[n], compression=compression) for n in names], tag="z")
+    ref = f"oci:{built.oci_dir}:z"
+    out = tmp_path / "z.tar"
+    copy(ref, f"docker-archive:{out}")
+    diff_ids = skopeo_config(ref)[1]
+    assert diff_ids == skopeo_config(image.archive_ref)[1]
+    assert skopeo_config(f"docker-archive:{out}") == skopeo_config(ref)
+    b = tar_members(out)
+    assert [b[n] for n in json.loads(b["manifest.json"])[0]["Layers"]] == [members[n] for n in names]
