@@ -9,13 +9,14 @@ analyser turns every exception into a :class:`CoverageGap` naming the file.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packageurl import PackageURL
+from packageurl import normalize as _purl_normalize
 
 from lockgate.errors import InputError
 from lockgate.findings.model import CoverageGap
@@ -50,8 +51,13 @@ def pep503(name: str) -> str:
     return _PEP503.sub("-", name).lower()
 
 
-def make_purl(ecosystem: str, name: str, version: str, *, qualifiers: dict[str, str] | None = None) -> str:
+def make_purl(ecosystem: str, name: str, version: str) -> str:
     """Build the package URL for one language package (packageurl-python does the escaping)."""
+    return _make_purl(ecosystem, name, version)
+
+
+@functools.lru_cache(maxsize=65536)
+def _make_purl(ecosystem: str, name: str, version: str) -> str:
     ptype = _PURL_TYPES.get(ecosystem)
     if ptype is None or not name:
         return ""
@@ -68,9 +74,12 @@ def make_purl(ecosystem: str, name: str, version: str, *, qualifiers: dict[str, 
         pname = pep503(name)
     if ecosystem == "Go" and version and not version.startswith("v"):
         version = "v" + version  # Go purls carry the module version as Go writes it
-    return PackageURL(
-        type=ptype, namespace=namespace, name=pname, version=version or None, qualifiers=qualifiers or None
-    ).to_string()
+    # packageurl's normalize() does the per-type normalisation and percent-encoding; joining the
+    # parts ourselves (as PackageURL.to_string does) avoids normalising twice on this hot path.
+    n_type, n_ns, n_name, n_ver, _q, _s = _purl_normalize(ptype, namespace, pname, version or None, None, None)
+    ns = f"{n_ns}/" if n_ns else ""
+    ver = f"@{n_ver}" if n_ver else ""
+    return f"pkg:{n_type}/{ns}{n_name}{ver}"
 
 
 @dataclass(slots=True)
