@@ -46,8 +46,8 @@ class StandIn:
 
 
 @contextmanager
-def standin(handler: Handler) -> Iterator[StandIn]:
-    """Serve ``handler`` on 127.0.0.1 with a random port for the duration of the block."""
+def standin(handler: Handler, port: int = 0) -> Iterator[StandIn]:
+    """Serve ``handler`` on 127.0.0.1 (a random port unless given) for the duration of the block."""
     seen: list[Seen] = []
 
     class H(BaseHTTPRequestHandler):
@@ -80,7 +80,7 @@ def standin(handler: Handler) -> Iterator[StandIn]:
 
         do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _handle
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    server = ThreadingHTTPServer(("127.0.0.1", port), H)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -91,6 +91,37 @@ def test_connection_errors_are_retried_then_unavailable() -> None:
     assert waits == [0.25, 0.5, 1.0]
 
 
+def test_registry_coming_up_during_retries() -> None:
+    """Connection refused at first: the client backs off and succeeds once the server listens."""
+    import threading
+
+    from tests.fixtures.registry import free_port
+
+    port = free_port()
+    stop = threading.Event()
+    started = threading.Event()
+
+    def serve_later() -> None:
+        time.sleep(0.4)
+
+        def handler(req: Seen) -> Reply:
+            return Reply(200, b"{}") if req.path == "/v2/" else Reply(200, MANIFEST, {"Content-Type": OCI_MANIFEST})
+
+        with standin(handler, port=port):
+            started.set()
+            stop.wait(10)
+
+    t = threading.Thread(target=serve_later, daemon=True)
+    t.start()
+    try:
+        with RegistryClient(f"127.0.0.1:{port}", RegistryOptions(retries=4)) as c:
+            assert c.get_manifest("app", "v1")[2] == MANIFEST_DIGEST
+        assert started.is_set()
+    finally:
+        stop.set()
+        t.join(5)
+
+
 def test_blob_download_resumes_with_range() -> None:
     data = hashlib.sha512(b"resume").digest() * 4096  # 256 KiB
     digest = "sha256:" + hashlib.sha256(data).hexdigest()

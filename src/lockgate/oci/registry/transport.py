@@ -170,12 +170,19 @@ class Transport:
     def _probe_scheme(self) -> str:
         if not self.may_use_http:
             return "https"
-        try:
-            self._send_once("GET", f"https://{self.host}/v2/", {}, None, None, False).close()
-            return "https"
-        except httpx.TransportError as e:
-            if not _not_tls(e) and not isinstance(e, httpx.RemoteProtocolError):
-                raise UnavailableError(f"cannot reach registry {self.registry}: {describe_transport_error(e)}") from e
+        attempts = max(0, self.options.retries) + 1
+        for attempt in range(attempts):
+            try:
+                self._send_once("GET", f"https://{self.host}/v2/", {}, None, None, False).close()
+                return "https"
+            except httpx.TransportError as e:
+                if _not_tls(e):
+                    break
+                if _ssl_error(e) is not None or attempt == attempts - 1:
+                    raise UnavailableError(
+                        f"cannot reach registry {self.registry}: {describe_transport_error(e)}"
+                    ) from e
+                self._sleep(backoff(attempt))
         try:
             resp = self._send_once("GET", f"http://{self.host}/v2/", {}, None, None, False)
         except httpx.TransportError as e:
