@@ -29,8 +29,19 @@ UBUNTU_LSB = "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=18.04\nDISTRIB_CODENAME=bionic\
 RHEL_8 = 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nVERSION_ID="8.8"\n'
 
 
+def _scan_directory(root: Path) -> tuple[OSInfo | None, tuple[Package, ...]]:
+    """lockgate's OS inventory through the real directory walker and its merge."""
+    from lockgate.config import Settings
+    from lockgate.fs.directory import analyze_directory
+
+    analysis = analyze_directory(root, os_analyzers(), settings=Settings())
+    assert not analysis.gaps, analysis.gaps
+    os = finalize_os(analysis.os)
+    return os, finalize(analysis.packages, os)
+
+
 def _scan(root: Path) -> tuple[OSInfo | None, tuple[Package, ...]]:
-    """lockgate's OS inventory of a directory (the directory walker lives elsewhere)."""
+    """lockgate's OS inventory of a directory: every release file is a candidate for select_os."""
     analyzers = os_analyzers()
     candidates: list[OSInfo | None] = []
     packages: list[Package] = []
@@ -126,13 +137,14 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("walker", ["analysers", "directory"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_same_os_packages_and_purls_as_trivy(case: str, tmp_path: Path) -> None:
+def test_same_os_packages_and_purls_as_trivy(case: str, walker: str, tmp_path: Path) -> None:
     root = tmp_path / "rootfs"
     for rel, src in CASES[case].items():
         _write(root, rel, src.read_bytes() if isinstance(src, Path) else src)
     report = _trivy(root, tmp_path)
-    os, packages = _scan(root)
+    os, packages = _scan(root) if walker == "analysers" else _scan_directory(root)
     assert os is not None
     trivy_os = report["Metadata"]["OS"]
     assert (os.family, os.version) == (trivy_os["Family"], trivy_os["Name"])

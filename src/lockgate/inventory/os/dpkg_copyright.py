@@ -19,7 +19,8 @@ RECORD_KEY = ("record", "dpkg-copyright")
 """Metadata marking a licence record (not an installed package)."""
 
 _DOC_RE = re.compile(r"^usr/share/doc/([a-z0-9][a-z0-9+.\-]+)/copyright$")
-_COMMON_RE = re.compile(r"/?usr/share/common-licenses/([0-9A-Za-z_.+\-]+[0-9A-Za-z+])")
+_LICENSE_RE = re.compile(r"License:([^\n]*)")
+_COMMON_RE = re.compile(r"usr/share/common-licenses/([0-9A-Za-z_.+\-]+[0-9A-Za-z+])")
 _FAMILY_RE = re.compile(r"^(A|L)?GPL-?(\d)(?:\.(\d))?(\+)?$", re.IGNORECASE)
 _GFDL_RE = re.compile(r"^GFDL-?(\d)\.(\d)(\+)?$", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"\s*,?\s+(?:or|and)\s+|\s*[|,]\s*", re.IGNORECASE)
@@ -81,19 +82,26 @@ def parse_copyright(text: str) -> tuple[str, ...]:
         if value and value not in found and len(found) < _MAX_LICENSES:
             found.append(value)
 
-    for line in text.splitlines():
-        if line.startswith("License:"):
-            value = line[len("License:") :].strip()
-            if not value or len(value) > 200:
-                continue
-            if " with " in value.lower():
-                add(value)  # "GPL-2+ with OpenSSL exception": keep the exception visible
-                continue
-            for part in _SPLIT_RE.split(value):
-                add(normalize_debian_license(part) if part.strip() else "")
-        elif "/usr/share/common-licenses/" in line:
-            for m in _COMMON_RE.finditer(line):
-                add(normalize_debian_license(m.group(1)))
+    # Regexes with a literal prefix (fast scan): copyright files reach megabytes (boost, llvm).
+    hits: list[tuple[int, str, bool]] = []
+    for m in _LICENSE_RE.finditer(text):
+        if m.start() == 0 or text[m.start() - 1] == "\n":  # a field at the start of a line
+            hits.append((m.start(), m.group(1), False))
+    for m in _COMMON_RE.finditer(text):
+        hits.append((m.start(), m.group(1), True))
+    for _, value, common in sorted(hits):
+        if common:
+            add(normalize_debian_license(value))
+            continue
+        value = value.strip()
+        if not value or len(value) > 200:
+            continue
+        if " with " in value.lower():
+            add(value)  # "GPL-2+ with OpenSSL exception": keep the exception visible
+            continue
+        for part in _SPLIT_RE.split(value):
+            if part.strip():
+                add(normalize_debian_license(part))
     return tuple(found)
 
 
