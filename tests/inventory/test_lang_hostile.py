@@ -87,7 +87,10 @@ def test_nested_jars_found_with_outer_coordinates() -> None:
 
 
 def test_manifest_and_filename_fallback_on_a_built_jar() -> None:
-    manifest = b"Manifest-Version: 1.0\r\nImplementation-Title: commons-text\r\nImplementation-Version: 1.10.0\r\nBundle-SymbolicName: org.apache.commons.commons-text\r\n\r\n"
+    manifest = (
+        b"Manifest-Version: 1.0\r\nImplementation-Title: commons-text\r\nImplementation-Version: 1.10.0\r\n"
+        b"Bundle-SymbolicName: org.apache.commons.commons-text\r\n\r\n"
+    )
     jar = _jar({"META-INF/MANIFEST.MF": manifest, "org/apache/Foo.class": b"\xca\xfe\xba\xbe"})
     result = JavaAnalyzer().analyze(FileEntry(path="lib/commons-text-1.10.0.jar", size=len(jar)), jar)
     assert [(p.name, p.version) for p in result.packages] == [
@@ -103,7 +106,7 @@ HOSTILE = [
     ("deps.json", b'{"libraries": {"NoSlash": {"type": "package"}}}'),
     ("poetry.lock", b"[[package]\nname = "),
     ("Cargo.lock", b"\x00\x01\x02"),
-    ("pnpm-lock.yaml", b"a: &a [*a, *a]\n" + b"".join(b"k%d: &k%d [*a, *a, *a, *a]\n" % (i, i) for i in range(400))),
+    ("pnpm-lock.yaml", b"a: &a [*a, *a]\n" + b"".join(b"k%d: &k%d [*a, *a, *a]\n" % (i, i) for i in range(400))),
     ("pnpm-lock.yaml", b"packages: [unclosed"),
     ("yarn.lock", b"\x00" * 100),
     ("go.mod", b"module x\nrequire (\n  a v1.0.0\n"),
