@@ -137,3 +137,33 @@ def test_copy_to_registry_and_inspect_it(img: Built, registry: RunningRegistry, 
     doc = json.loads(run("image", "inspect", ref, "-f", "json", "--platform", "linux/arm64/v8").stdout)
     assert doc["digest"] == digest
     assert doc["manifest"]["digest"] == layout_entry(img.oci, "arm")["digest"]
+
+
+def test_copy_with_basic_auth_password_stdin(img: Built, basic_registry: RunningRegistry) -> None:
+    ref = basic_registry.ref(unique_repo(), "v1")
+    denied = run("image", "copy", img.oci_ref, ref)
+    assert denied.returncode == 3 and "Traceback" not in denied.stderr.decode()
+    assert basic_registry.username and basic_registry.password
+    argv = [sys.executable, "-m", "lockgate", "image", "copy", img.oci_ref, ref]
+    r = subprocess.run(
+        [*argv, "--username", basic_registry.username, "--password-stdin"],
+        input=basic_registry.password.encode() + b"\n",
+        capture_output=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().strip() == skopeo_raw_digest(img.oci_ref)
+
+
+def test_inspect_over_mutual_tls(img: Built, mtls_registry: RunningRegistry, tmp_path: Path) -> None:
+    ref = mtls_registry.ref(unique_repo(), "v1")
+    tls = mtls_registry.tls
+    assert tls is not None
+    flags = ["--ca-cert", str(tls.ca_cert), "--client-cert", str(tls.client_cert), "--client-key", str(tls.client_key)]
+    r = run("image", "copy", img.archive_ref, ref, *flags)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(run("image", "inspect", ref, "-f", "json", *flags).stdout)
+    assert (doc["config"]["digest"], [x["diff_id"] for x in doc["layers"]]) == tuple(skopeo_config(img.archive_ref))
+    without_client_cert = run("image", "inspect", ref, "--ca-cert", str(tls.ca_cert))
+    assert without_client_cert.returncode == 3
+    assert "Traceback" not in without_client_cert.stderr.decode()

@@ -13,6 +13,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from lockgate.cli._common import FORMAT_OPTION, OUTPUT_OPTION, Format, check_format, is_tty, settings, write_output
+from lockgate.cli._registry_opts import (
+    CACert,
+    ClientCert,
+    ClientKey,
+    Insecure,
+    PasswordStdin,
+    Username,
+    registry_options,
+)
 
 if TYPE_CHECKING:
     from lockgate.oci.copy import ProgressFn
@@ -150,6 +159,12 @@ def inspect(
     raw: bool = typer.Option(False, "--raw", help="Print the manifest or index bytes as stored."),
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
 ) -> None:
     """Show an image's manifest, platforms, config summary and layers."""
     from lockgate.oci.copy import open_image, select_manifest
@@ -161,7 +176,8 @@ def inspect(
     limits = settings(ctx).limits
     target = _target(ref, "REF")
     plat = _platform(platform)
-    with opened(open_source(target, limits=limits)) as source:
+    options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    with opened(open_source(target, options, limits=limits)) as source:
         top_raw, top_type = source.resolve()
         if raw:
             if plat is not None:
@@ -207,6 +223,12 @@ def copy(
     platform: str | None = PLATFORM_OPTION,
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
 ) -> None:
     """Copy an image between any two transports, keeping manifest digests where the format stores them."""
     from lockgate.errors import ConfigError
@@ -220,13 +242,14 @@ def copy(
     plat = _platform(platform)
     if all_platforms and plat is not None:
         raise ConfigError("--all-platforms and --platform exclude each other")
-    with opened(open_source(src_t, limits=s.limits)) as source:
+    options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    with opened(open_source(src_t, options, limits=s.limits)) as source:
         progress: ProgressFn | None = None
         bar: Any = None
         if is_tty() and not s.quiet and fmt is Format.TABLE:
             total = 0 if all_platforms else total_bytes(source, platform=plat, limits=s.limits)
             progress, bar = _progress_bar(total)
-        destination = open_destination(dst_t, limits=s.limits)
+        destination = open_destination(dst_t, options, limits=s.limits)
         try:
             with bar if bar is not None else contextlib.nullcontext():
                 digest = copy_image(
