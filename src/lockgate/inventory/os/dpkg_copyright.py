@@ -89,11 +89,11 @@ def parse_copyright(text: str) -> tuple[str, ...]:
             hits.append((m.start(), m.group(1), False))
     for m in _COMMON_RE.finditer(text):
         hits.append((m.start(), m.group(1), True))
-    for _, value, common in sorted(hits):
+    for _, raw, common in sorted(hits):
         if common:
-            add(normalize_debian_license(value))
+            add(normalize_debian_license(raw))
             continue
-        value = value.strip()
+        value = raw.strip()
         if not value or len(value) > 200:
             continue
         if " with " in value.lower():
