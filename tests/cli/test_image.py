@@ -167,3 +167,31 @@ def test_inspect_over_mutual_tls(img: Built, mtls_registry: RunningRegistry, tmp
     without_client_cert = run("image", "inspect", ref, "--ca-cert", str(tls.ca_cert))
     assert without_client_cert.returncode == 3
     assert "Traceback" not in without_client_cert.stderr.decode()
+
+
+def test_progress_bar_only_on_a_tty_stderr(img: Built, tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal shows a progress bar; stdout (a pipe) still carries only the digest."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+    argv = [sys.executable, "-m", "lockgate", "image", "copy", img.archive_ref, f"oci:{tmp_path / 'p'}:x"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out, _ = proc.communicate()
+    os.close(master)
+    assert proc.returncode == 0
+    assert b"copying" in b"".join(chunks)
+    assert out.decode().strip().startswith("sha256:") and len(out.decode().split()) == 1
+    piped = run("image", "copy", img.archive_ref, f"oci:{tmp_path / 'q'}:x")
+    assert b"copying" not in piped.stderr

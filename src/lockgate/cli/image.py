@@ -201,9 +201,17 @@ def inspect(
 
 
 def _progress_bar(total: int) -> tuple[ProgressFn, Any]:
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = bar.add_task("copying", total=total or None)
 
     def advance(_desc: Any, n: int) -> None:
