@@ -187,3 +187,53 @@ def test_sysimage_paths_are_claimed() -> None:
 def test_split_source_rpm() -> None:
     assert split_source_rpm("util-linux-2.32.1-42.el8_8.src.rpm") == ("util-linux", "2.32.1", "42.el8_8")
     assert split_source_rpm("garbage") == ("", "", "")
+
+
+def _sqlite_rows() -> list[tuple[int, bytes]]:
+    import sqlite3
+
+    data = bytearray((RPM / "go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite").read_bytes())
+    data[18] = data[19] = 1  # WAL -> rollback journal so it can be opened in memory
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(bytes(data))
+    rows = [(int(h), bytes(b)) for h, b in conn.execute("SELECT hnum, blob FROM Packages ORDER BY hnum")]
+    conn.close()
+    return rows
+
+
+@pytest.mark.parametrize(("pagesize", "lorder"), [(4096, 1234), (512, 1234), (16384, 1234), (4096, 4321)])
+def test_many_package_bdb_built_by_libdb(pagesize: int, lorder: int, tmp_path: Path) -> None:
+    """A 129-package BerkeleyDB hash written by libdb itself (``db5.3_load``), in both byte
+    orders and several page sizes (many hash pages, long overflow chains); the oracle is
+    the system rpm reading the same file, plus the SQLite original."""
+    import struct
+
+    rows = _sqlite_rows()
+    lines = ["VERSION=3", "format=bytevalue", "type=hash", "HEADER=END"]
+    lines += [" " + struct.pack("<I", 0).hex(), " " + struct.pack("<I", len(rows) + 1).hex()]
+    for hnum, blob in rows:
+        lines += [" " + struct.pack("<I", hnum).hex(), " " + blob.hex()]
+    lines.append("DATA=END")
+    (tmp_path / "dump.txt").write_text("\n".join(lines) + "\n")
+    db = tmp_path / "Packages"
+    subprocess.run(
+        [
+            "db5.3_load",
+            "-f",
+            str(tmp_path / "dump.txt"),
+            "-c",
+            f"db_pagesize={pagesize}",
+            "-c",
+            f"db_lorder={lorder}",
+            str(db),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    pkgs, gaps = read_rpmdb(db.read_bytes(), "var/lib/rpm/Packages")
+    assert not gaps
+    got = sorted((p.name, p.version, p.arch, dict(p.metadata)["source_rpm"]) for p in pkgs)
+    from_sqlite, _ = read_rpmdb((RPM / "go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite").read_bytes(), "x")
+    assert len(got) == len(rows) == 129
+    assert got == sorted((p.name, p.version, p.arch, dict(p.metadata)["source_rpm"]) for p in from_sqlite)
+    assert got == _rpm_cli(db, tmp_path, "bdb_ro")
