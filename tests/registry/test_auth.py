@@ -240,3 +240,26 @@ def test_parse_challenges() -> None:
         "repository:a:pull,push",
         "repository:b:pull",
     )
+
+
+def test_one_client_shared_by_threads(token_registry: RunningRegistry) -> None:
+    """Copies run blob transfers in threads on one client: tokens and the scheme probe are shared."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    issuer = token_registry.issuer
+    assert issuer is not None
+    repo = unique_repo()
+    blobs = [os.urandom(50_000 + i) for i in range(12)]
+    start = len(issuer.requests)
+    with RegistryClient(token_registry.host, token_registry.options()) as c:
+
+        def work(data: bytes) -> bool:
+            desc = _blob(data)
+            c.upload_blob(repo, desc, io.BytesIO(data))
+            with c.open_blob(repo, desc) as f:
+                return f.read() == data
+
+        with ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(work, blobs))
+    # One token for pull,push (plus at most one per racing thread before the first was cached).
+    assert 1 <= len(issuer.requests) - start <= 5

@@ -8,6 +8,7 @@ used only for: 429/503 with ``Retry-After``, connections dropped mid-blob (resum
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 
@@ -227,3 +228,32 @@ def test_next_link_parsing() -> None:
     assert next_link(['<https://evil.example/v2/_catalog>; rel="next"'], base) is None
     assert next_link([], base) is None
     assert next_link(['</z>; rel="last"'], base) is None
+
+
+def test_credentials_stay_with_the_registry() -> None:
+    """An upload location on another host gets the data but never the registry credentials."""
+    import base64
+
+    expected = "Basic " + base64.b64encode(b"u:p").decode()
+    data = b"blob data"
+    desc = Descriptor("application/octet-stream", "sha256:" + hashlib.sha256(data).hexdigest(), len(data))
+
+    def storage(req: Seen) -> Reply:
+        return Reply(201, headers={"Docker-Content-Digest": desc.digest})
+
+    with standin(storage) as store:
+
+        def registry(req: Seen) -> Reply:
+            if req.headers.get("authorization") != expected:
+                return Reply(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+            if req.method == "POST":
+                return Reply(202, headers={"Location": f"{store.url}/upload/1?state=x"})
+            return Reply(200, b"{}")
+
+        with standin(registry) as reg, RegistryClient(reg.host, RegistryOptions(username="u", password="p")) as c:
+            c.upload_blob("app", desc, io.BytesIO(data))
+    (put,) = store.requests
+    assert put.method == "PUT" and put.body == data
+    assert put.path == f"/upload/1?state=x&digest={desc.digest.replace(':', '%3A')}"
+    assert "authorization" not in put.headers
+    assert all(r.headers.get("authorization") in (None, expected) for r in reg.requests)

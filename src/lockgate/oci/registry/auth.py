@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ def merge_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
 class _Token:
     value: str
     expires: float
+    realm: str
 
 
 class Authenticator:
@@ -94,13 +96,15 @@ class Authenticator:
         self._tokens: dict[tuple[str, ...], _Token] = {}
         self._bearer: Challenge | None = None
         self._basic = False
+        self._lock = threading.RLock()  # clients are shared by threads copying blobs
 
     @property
     def credentials(self) -> Credentials | None:
-        if not self._loaded:
-            self._credentials = self._credentials_fn()
-            self._loaded = True
-        return self._credentials
+        with self._lock:
+            if not self._loaded:
+                self._credentials = self._credentials_fn()
+                self._loaded = True
+            return self._credentials
 
     def _basic_header(self) -> str:
         creds = self.credentials
@@ -134,7 +138,7 @@ class Authenticator:
                 if "scope" in ch.params:
                     wanted.extend(ch.params["scope"].split(" "))
                 key = merge_scopes(wanted)
-                tok = self._fetch_token(ch, key)
+                tok = self._fetch_token(ch, key, fresh=True)  # what we sent (if anything) was refused
                 return {"Authorization": f"Bearer {tok.value}"}
         for ch in challenges:
             if ch.scheme == "basic":
@@ -144,7 +148,14 @@ class Authenticator:
             f"registry {self._transport.registry} denied {what} with an unsupported authentication challenge"
         )
 
-    def _fetch_token(self, ch: Challenge, scopes: tuple[str, ...]) -> _Token:
+    def _fetch_token(self, ch: Challenge, scopes: tuple[str, ...], *, fresh: bool = False) -> _Token:
+        with self._lock:
+            tok = self._tokens.get(scopes)
+            if not fresh and tok is not None and tok.expires > time.monotonic() and tok.realm == ch.params["realm"]:
+                return tok
+            return self._request_token(ch, scopes)
+
+    def _request_token(self, ch: Challenge, scopes: tuple[str, ...]) -> _Token:
         realm = ch.params["realm"]
         service = ch.params.get("service", "")
         creds = self.credentials
@@ -188,6 +199,6 @@ class Authenticator:
         lifetime = body.get("expires_in")
         if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
             lifetime = DEFAULT_TOKEN_LIFETIME
-        tok = _Token(value, time.monotonic() + max(1.0, float(lifetime) - 10.0))
+        tok = _Token(value, time.monotonic() + max(1.0, float(lifetime) - 10.0), realm)
         self._tokens[scopes] = tok
         return tok

@@ -120,7 +120,15 @@ class RegistryClient:
         params: Mapping[str, str | list[str]] | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        """Send one authenticated request (answering a 401 challenge once); no status checks."""
+        """Send one authenticated request (answering a 401 challenge once); no status checks.
+
+        Credentials go only to the registry itself: an absolute URL on another host (an
+        upload location handed out by the registry) is called without them.
+        """
+        if path.startswith(("http://", "https://")) and not self._same_origin(path):
+            return self.transport.send(
+                method, path, headers=headers, content=content, params=params, stream=stream, what=what
+            )
         hdrs = {**self.auth.headers(scopes), **(headers or {})}
         resp = self.transport.send(method, path, headers=hdrs, content=content, params=params, stream=stream, what=what)
         if resp.status_code == 401:
@@ -134,6 +142,10 @@ class RegistryClient:
                 resp.close()
                 raise AuthError(f"registry {self.registry} denied {what}: authentication failed")
         return resp
+
+    def _same_origin(self, url: str) -> bool:
+        target, base = httpx.URL(url), httpx.URL(self.transport.base_url)
+        return (target.host, target.port) == (base.host, base.port)
 
     def fail(self, resp: httpx.Response, what: str) -> NoReturn:
         """Raise the lockgate error that matches an unexpected response."""

@@ -14,6 +14,7 @@ import email.utils
 import ipaddress
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -146,6 +147,7 @@ class Transport:
         self.options = options
         self._sleep = sleep
         self._scheme: str | None = None
+        self._scheme_lock = threading.Lock()
         self.client = httpx.Client(
             verify=ssl_context(options),
             timeout=httpx.Timeout(options.timeout),
@@ -164,7 +166,9 @@ class Transport:
     def base_url(self) -> str:
         """``https://host`` or, where allowed and the server does not speak TLS, ``http://host``."""
         if self._scheme is None:
-            self._scheme = self._probe_scheme()
+            with self._scheme_lock:  # blob copies run in threads; probe once
+                if self._scheme is None:
+                    self._scheme = self._probe_scheme()
         return f"{self._scheme}://{self.host}"
 
     def _probe_scheme(self) -> str:
