@@ -89,3 +89,27 @@ def test_basic_auth_registry(basic_registry: RunningRegistry, image: Built) -> N
     ref = basic_registry.ref(unique_repo(), "v1")
     digest = copy(image.oci_ref, ref, basic_registry.options())
     assert digest == sk_raw_digest(basic_registry, ref)
+
+
+def test_registry_to_registry_mounts_and_keeps_digest(registry: RunningRegistry, multiarch: MultiArch) -> None:
+    """Same registry, other repository: blobs are mounted, not uploaded (counted with a spy on the real client)."""
+    opts = registry.options()
+    first = registry.ref(unique_repo(), "m")
+    digest = copy(f"oci:{multiarch.oci}:multi", first, opts, all_platforms=True)
+    second = registry.ref(unique_repo(), "m")
+    source, destination = open_source(first, opts), open_destination(second, opts)
+    uploads: list[str] = []
+    real_upload = destination.client.upload_blob  # type: ignore[attr-defined]
+
+    def spy(repo: str, desc: object, stream: object, **kw: object) -> None:
+        uploads.append(repo)
+        real_upload(repo, desc, stream, **kw)
+
+    destination.client.upload_blob = spy  # type: ignore[attr-defined]
+    try:
+        assert copy_image(source, destination, all_platforms=True, jobs=3) == digest
+    finally:
+        destination.close()
+        source.close()
+    assert sk_raw_digest(registry, second) == digest
+    assert uploads == []

@@ -189,6 +189,23 @@ def _destination_tag(dst: ImageDestination) -> str | None:
     return ref.tag if isinstance(ref, Reference) else None
 
 
+def _mount_from_source(src: ImageSource, dst: ImageDestination) -> None:
+    """Between two repositories of one registry, let the destination mount blobs instead of uploading them."""
+    from lockgate.oci.reference import Reference
+
+    src_ref, dst_ref = getattr(src, "ref", None), getattr(dst, "ref", None)
+    mount_from = getattr(dst, "mount_from", None)
+    if (
+        isinstance(src_ref, Reference)
+        and isinstance(dst_ref, Reference)
+        and isinstance(mount_from, tuple)
+        and src_ref.registry == dst_ref.registry
+        and src_ref.repository != dst_ref.repository
+        and src_ref.repository not in mount_from
+    ):
+        dst.mount_from = (*mount_from, src_ref.repository)  # type: ignore[attr-defined]
+
+
 class _Copier:
     def __init__(
         self, src: ImageSource, dst: ImageDestination, progress: ProgressFn | None, limits: Limits, jobs: int
@@ -260,6 +277,7 @@ def copy_image(
     """
     limits = limits or Limits()
     tag = tag if tag is not None else _destination_tag(dst)
+    _mount_from_source(src, dst)
     copier = _Copier(src, dst, progress, limits, jobs)
     raw, media_type = src.resolve()
     media_type = sniff_media_type(raw, media_type)
