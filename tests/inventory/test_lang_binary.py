@@ -80,26 +80,74 @@ def test_debian_go_binary_has_only_the_toolchain() -> None:
     assert mods == {}
 
 
+GO_MOD = """module example.com/hello
+
+go 1.19
+
+require (
+	example.com/dep v1.0.0
+	example.com/local v0.3.0
+)
+
+replace example.com/dep v1.0.0 => example.com/fork v1.2.0
+
+replace example.com/local => ./localdep
+"""
+
+MODULES_TXT = """# example.com/dep v1.0.0 => example.com/fork v1.2.0
+## explicit
+example.com/dep
+# example.com/local v0.3.0 => ./localdep
+## explicit
+example.com/local
+# example.com/dep v1.0.0 => example.com/fork v1.2.0
+# example.com/local => ./localdep
+"""
+
+
 @pytest.fixture(scope="module")
 def hello_go(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Go program built here with the stdlib only, module path and an ldflags version."""
+    """A Go program built here (offline, vendored): one module replaced by a fork, one by a local
+    directory, and a version set through ``-ldflags -X``."""
     if GO is None:
         pytest.fail("go is required to build the test binary")
     src = tmp_path_factory.mktemp("hello")
-    (src / "go.mod").write_text("module example.com/hello\n\ngo 1.19\n")
-    (src / "main.go").write_text('package main\n\nvar version = "dev"\n\nfunc main() { println(version) }\n')
-    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "CGO_ENABLED": "0"}
+    (src / "go.mod").write_text(GO_MOD)
+    (src / "main.go").write_text(
+        'package main\n\nimport (\n\t"example.com/dep"\n\t"example.com/local"\n)\n\n'
+        'var version = "dev"\n\nfunc main() { println(version, dep.X+local.Y) }\n'
+    )
+    (src / "vendor/example.com/dep").mkdir(parents=True)
+    (src / "vendor/example.com/local").mkdir(parents=True)
+    (src / "localdep").mkdir()
+    (src / "vendor/example.com/dep/dep.go").write_text("package dep\n\nconst X = 1\n")
+    (src / "vendor/example.com/local/local.go").write_text("package local\n\nconst Y = 2\n")
+    (src / "localdep/go.mod").write_text("module example.com/local\n\ngo 1.19\n")
+    (src / "localdep/local.go").write_text("package local\n\nconst Y = 2\n")
+    (src / "vendor/modules.txt").write_text(MODULES_TXT)
+    env = {**os.environ, "GOFLAGS": "-mod=vendor", "GOPROXY": "off", "CGO_ENABLED": "0"}
     subprocess.run([GO, "build", "-ldflags", "-X main.version=4.5.6", "-o", "hello", "."], cwd=src, env=env, check=True)
     return src / "hello"
 
 
 def test_built_go_binary(hello_go: Path) -> None:
     go_version, mods, rest = _go_version_m(hello_go)
+    # go version -m lists the local replacement as "./localdep (devel)": not a published module.
+    assert mods.pop("./localdep") == "(devel)"
+    assert mods == {"example.com/fork": "v1.2.0"}
     result = extract("binary", hello_go.read_bytes(), path="app/hello")
     got = {(p.name, p.version) for p in result.packages}
-    assert got == {("example.com/hello", "4.5.6"), ("stdlib", go_version.removeprefix("go"))}
-    assert mods == {}
+    assert got == {
+        ("example.com/hello", "4.5.6"),
+        ("example.com/fork", "1.2.0"),
+        ("stdlib", go_version.removeprefix("go")),
+    }
     assert any(r.startswith("mod\texample.com/hello\t(devel)") for r in rest)
+    fork = next(p for p in result.packages if p.name == "example.com/fork")
+    assert dict(fork.metadata)["replaces"] == "example.com/dep@v1.0.0"
+    assert fork.purl == "pkg:golang/example.com/fork@v1.2.0"
+    main = next(p for p in result.packages if p.name == "example.com/hello")
+    assert set(main.dependencies) == {"example.com/fork", "stdlib"}
 
 
 def test_truncated_and_corrupt_go_binaries_give_gaps(hello_go: Path) -> None:

@@ -4,8 +4,9 @@
   ``.go.buildinfo`` section), followed either by two length-prefixed strings (Go >= 1.18,
   flag bit 2) or by two pointers to Go string headers (older toolchains). The strings are
   the Go version and the module info text (``path``/``mod``/``dep``/``=>``/``build`` lines)
-  that ``go version -m`` prints. The toolchain is reported as module ``stdlib``, the way
-  govulncheck and OSV name it.
+  that ``go version -m`` prints. ``=>`` replacements are applied; modules replaced by a
+  local directory are left out (their code is not any published version, as with ``go.mod``).
+  The toolchain is reported as module ``stdlib``, the way govulncheck and OSV name it.
 - Rust: cargo-auditable stores zlib-compressed JSON in the ``.dep-v0`` ELF section.
 
 ``required`` sees only metadata, so the analyser takes executable regular files under a
@@ -152,11 +153,10 @@ def collect_go(go_version: str, modinfo: str, col: Collector) -> None:
             meta["h1"] = h1
         name, ver = path, version
         if repl_path:
-            meta["replaces"] = f"{path}@{version}"
             if repl_path.startswith((".", "/")):
-                meta["replaced_by_local"] = repl_path
-            else:
-                name, ver = repl_path, repl_version
+                continue  # built from a local directory: no published module version to match
+            meta["replaces"] = f"{path}@{version}"
+            name, ver = repl_path, repl_version
         dep_names.append(name)
         col.add("Go", name, _go_version(ver), metadata=meta)
     std = _stdlib_version(go_version)

@@ -1,0 +1,253 @@
+"""Formats the corpus lacks (PHP, .NET, uv.lock), path rules of the analysers, and purl correctness.
+
+The PHP and .NET fixtures are written here by hand in the documented formats (Composer's
+``composer.lock`` / ``installed.json`` v1 and v2, the .NET ``*.deps.json`` runtime manifest,
+uv's ``uv.lock``), since no real ones are in the corpus and no PHP/.NET toolchain runs here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packageurl import PackageURL
+
+from lockgate.fs.model import FileEntry
+from lockgate.inventory.lang import extract, language_analyzers
+from lockgate.inventory.lang._common import make_purl
+
+COMPOSER_LOCK = {
+    "_readme": ["This file locks the dependencies of your project to a known state"],
+    "content-hash": "0123",
+    "packages": [
+        {
+            "name": "symfony/console",
+            "version": "v6.4.1",
+            "license": ["MIT"],
+            "require": {"php": ">=8.1", "symfony/string": "^5.4|^6.0", "ext-mbstring": "*"},
+        },
+        {"name": "symfony/string", "version": "v6.4.0", "license": ["MIT"]},
+        {"name": "Monolog/Monolog", "version": "3.5.0", "license": ["MIT"]},
+    ],
+    "packages-dev": [{"name": "phpunit/phpunit", "version": "10.5.2", "license": ["BSD-3-Clause"]}],
+}
+
+
+def _names(result: object) -> set[tuple[str, str]]:
+    return {(p.name, p.version) for p in result.packages}  # type: ignore[attr-defined]
+
+
+def test_composer_lock() -> None:
+    result = extract("composer.lock", json.dumps(COMPOSER_LOCK).encode(), path="app/composer.lock")
+    assert not result.gaps
+    assert _names(result) == {
+        ("symfony/console", "6.4.1"),
+        ("symfony/string", "6.4.0"),
+        ("monolog/monolog", "3.5.0"),
+        ("phpunit/phpunit", "10.5.2"),
+    }
+    by = {p.name: p for p in result.packages}
+    assert by["symfony/console"].purl == "pkg:composer/symfony/console@v6.4.1"
+    assert by["symfony/console"].dependencies == ("symfony/string",)
+    assert by["symfony/console"].licenses == ("MIT",)
+    assert dict(by["phpunit/phpunit"].metadata)["dep_groups"] == "dev"
+
+
+def test_installed_json_v1_and_v2() -> None:
+    v1 = [{"name": "guzzlehttp/guzzle", "version": "7.8.1", "license": ["MIT"]}]
+    v2 = {
+        "packages": [
+            {"name": "guzzlehttp/guzzle", "version": "7.8.1", "version_normalized": "7.8.1.0"},
+            {"name": "mockery/mockery", "version": "1.6.7"},
+        ],
+        "dev": True,
+        "dev-package-names": ["mockery/mockery"],
+    }
+    r1 = extract("installed.json", json.dumps(v1).encode(), path="vendor/composer/installed.json")
+    r2 = extract("installed.json", json.dumps(v2).encode(), path="vendor/composer/installed.json")
+    assert _names(r1) == {("guzzlehttp/guzzle", "7.8.1")}
+    assert _names(r2) == {("guzzlehttp/guzzle", "7.8.1"), ("mockery/mockery", "1.6.7")}
+    dev = {p.name for p in r2.packages if dict(p.metadata).get("dep_groups") == "dev"}
+    assert dev == {"mockery/mockery"}
+    bad = extract("installed.json", b'"just a string"', path="vendor/composer/installed.json")
+    assert bad.gaps and not bad.packages
+
+
+DEPS_JSON = {
+    "runtimeTarget": {"name": ".NETCoreApp,Version=v8.0", "signature": ""},
+    "targets": {
+        ".NETCoreApp,Version=v8.0": {
+            "MyApp/1.0.0": {"dependencies": {"Newtonsoft.Json": "13.0.3", "Serilog": "3.1.1"}},
+            "Newtonsoft.Json/13.0.3": {"runtime": {"lib/net6.0/Newtonsoft.Json.dll": {}}},
+            "Serilog/3.1.1": {"dependencies": {"System.Diagnostics.DiagnosticSource": "7.0.2"}},
+            "System.Diagnostics.DiagnosticSource/7.0.2": {},
+        }
+    },
+    "libraries": {
+        "MyApp/1.0.0": {"type": "project", "serviceable": False, "sha512": ""},
+        "Newtonsoft.Json/13.0.3": {
+            "type": "package",
+            "serviceable": True,
+            "sha512": "sha512-HrC5BXdl00IP9zeV+0Z848QW",
+        },
+        "Serilog/3.1.1": {"type": "package", "serviceable": True, "sha512": "sha512-abc"},
+        "System.Diagnostics.DiagnosticSource/7.0.2": {"type": "package", "serviceable": True, "sha512": ""},
+        "Microsoft.NETCore.App.Ref/8.0.0": {"type": "referenceassembly"},
+    },
+}
+
+
+def test_deps_json() -> None:
+    result = extract("deps.json", json.dumps(DEPS_JSON).encode(), path="app/MyApp.deps.json")
+    assert not result.gaps
+    assert _names(result) == {
+        ("Newtonsoft.Json", "13.0.3"),
+        ("Serilog", "3.1.1"),
+        ("System.Diagnostics.DiagnosticSource", "7.0.2"),
+    }
+    serilog = next(p for p in result.packages if p.name == "Serilog")
+    assert serilog.dependencies == ("System.Diagnostics.DiagnosticSource",)
+    assert serilog.purl == "pkg:nuget/Serilog@3.1.1"
+    assert all(p.ecosystem == "NuGet" for p in result.packages)
+
+
+UV_LOCK = """version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "certifi"
+version = "2024.8.30"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files.pythonhosted.org/certifi-2024.8.30.tar.gz", hash = "sha256:00", size = 1 }
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "requests" },
+]
+
+[[package]]
+name = "requests"
+version = "2.32.3"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "certifi" },
+    { name = "charset-normalizer" },
+]
+
+[[package]]
+name = "Charset_Normalizer"
+version = "3.4.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+def test_uv_lock_skips_the_project_itself() -> None:
+    result = extract("uv.lock", UV_LOCK.encode(), path="uv.lock")
+    assert not result.gaps
+    assert _names(result) == {("certifi", "2024.8.30"), ("requests", "2.32.3"), ("charset-normalizer", "3.4.0")}
+    requests = next(p for p in result.packages if p.name == "requests")
+    assert requests.dependencies == ("certifi", "charset-normalizer")
+
+
+def test_requirements_include_is_reported_not_followed() -> None:
+    text = (
+        b"-r base.txt\nflask==3.0.0 \\\n    --hash=sha256:abc\n"
+        b"Jinja2[i18n]==3.1.4 ; python_version >= '3.8'\nrequests>=2\n"
+    )
+    result = extract("requirements.txt", text, path="app/requirements-prod.txt")
+    assert _names(result) == {("flask", "3.0.0"), ("jinja2", "3.1.4")}
+    assert [g.reason for g in result.gaps] == ["requirements.txt: included file not followed: -r base.txt"]
+
+
+def _wanted(path: str, size: int = 1000, mode: int = 0o644) -> list[str]:
+    entry = FileEntry(path=path, size=size, mode=mode)
+    return [a.name for a in language_analyzers() if a.required(entry)]
+
+
+def test_required_path_rules() -> None:
+    assert _wanted("srv/app/node_modules/chalk/package.json") == ["lang-node"]
+    assert _wanted("srv/app/package.json") == []  # the project manifest is not an installed package
+    assert _wanted("srv/app/node_modules/x/package-lock.json") == []
+    assert _wanted("srv/app/package-lock.json") == ["lang-node"]
+    assert _wanted("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA") == ["lang-python"]
+    assert _wanted("usr/lib/python3/dist-packages/foo.egg-info") == ["lang-python"]
+    assert _wanted("usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO") == ["lang-python"]
+    assert _wanted("app/requirements-dev.txt") == ["lang-python"]
+    assert _wanted("app/METADATA") == []
+    assert _wanted("usr/local/bundle/specifications/rake-13.0.3.gemspec") == ["lang-ruby"]
+    assert _wanted("src/rake/rake.gemspec") == []  # a gem's source, not an installed gem
+    assert _wanted("var/www/vendor/composer/installed.json") == ["lang-php"]
+    assert _wanted("var/www/installed.json") == []
+    assert _wanted("app/MyApp.deps.json") == ["lang-dotnet"]
+    assert _wanted("opt/app/lib/guava-31.1-jre.jar") == ["lang-java"]
+    assert _wanted("src/go.mod") == ["lang-go"]
+    assert _wanted("src/vendor/x/go.mod") == []
+    assert _wanted("usr/bin/tool", size=5_000_000, mode=0o755) == ["lang-binary"]
+    assert _wanted("usr/share/doc/tool", size=5_000_000, mode=0o644) == []
+
+
+def test_analyzers_satisfy_the_protocol_and_have_unique_names() -> None:
+    from lockgate.fs.model import Analyzer
+
+    analyzers = language_analyzers()
+    assert all(isinstance(a, Analyzer) for a in analyzers)
+    names = [a.name for a in analyzers]
+    assert len(set(names)) == len(names)
+    assert all(a.squash and a.needs_content and a.version >= 1 for a in analyzers)
+
+
+_ECOS = {
+    "PyPI": "pypi",
+    "npm": "npm",
+    "Go": "golang",
+    "Maven": "maven",
+    "RubyGems": "gem",
+    "crates.io": "cargo",
+    "Packagist": "composer",
+    "NuGet": "nuget",
+}
+
+
+_SEGMENT = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._~+%!@é-]{0,8}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    eco=st.sampled_from(sorted(_ECOS)),
+    ns=st.lists(_SEGMENT, min_size=1, max_size=3).map("/".join),
+    name=_SEGMENT,
+    version=st.from_regex(r"(v?[0-9A-Za-z.+~^:-]{0,10})?", fullmatch=True),
+)
+def test_fast_purls_equal_packageurl(eco: str, ns: str, name: str, version: str) -> None:
+    """make_purl joins packageurl's normalised parts itself: it must equal PackageURL.to_string().
+
+    (Names and versions without whitespace: no ecosystem allows it, and packageurl itself fails on some.)
+    """
+    if eco in ("npm", "Maven", "Packagist"):
+        ns = ns.split("/", 1)[0]
+    full = f"{ns}:{name}" if eco == "Maven" else f"{ns}/{name}" if eco in ("Packagist", "Go") else name
+    if eco == "npm":
+        full = f"@{ns}/{name}"
+    got = make_purl(eco, full, version)
+    namespace, pname = None, full
+    if eco == "npm" and "/" in full:
+        namespace, pname = full.split("/", 1)
+    elif eco == "Go" and "/" in full:
+        namespace, pname = full.rsplit("/", 1)
+    elif eco == "Maven":
+        namespace, pname = full.split(":", 1)
+    elif eco == "Packagist":
+        namespace, pname = full.split("/", 1)
+    elif eco == "PyPI":
+        import re
+
+        pname = re.sub(r"[-_.]+", "-", full).lower()
+    ver = version
+    if eco == "Go" and ver and not ver.startswith("v"):
+        ver = "v" + ver
+    want = PackageURL(type=_ECOS[eco], namespace=namespace, name=pname, version=ver or None).to_string()
+    assert got == want
