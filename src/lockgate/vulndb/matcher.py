@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from lockgate.inventory.model import OSInfo, Package
 from lockgate.vulndb.model import Advisory, normalize_ecosystem
 from lockgate.vulndb.osv.ranges import Affected as CompiledAffected
 from lockgate.vulndb.osv.ranges import RangeMatch, compile_affected
-from lockgate.vulndb.severity import rate
+from lockgate.vulndb.severity import Rating, rate
 from lockgate.vulndb.store import Candidate, Store
 
 OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
@@ -49,9 +50,20 @@ class MatchResult:
 
 @dataclass(frozen=True, slots=True)
 class _Hit:
+    rid: int
     advisory: Advisory
     entry: Mapping[str, Any]
     match: RangeMatch
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupFacts:
+    """What a finding takes from its advisories; the same for every version of a package."""
+
+    rating: Rating
+    title: str
+    details: str
+    references: tuple[str, ...]
 
 
 def _major(version: str) -> str:
@@ -127,21 +139,27 @@ def _withdrawn(adv: Advisory, now: _dt.datetime) -> bool:
 
 
 class _Compiled:
-    """Compiled ``affected`` entries, kept for the duration of one match call."""
+    """Compiled ``affected`` entries and per-vulnerability facts, kept for one match call.
+
+    Entries are keyed by ``id()``; the cache holds a reference to each entry, so an id
+    cannot be reused while the cache lives.
+    """
 
     def __init__(self) -> None:
-        self._cache: dict[int, CompiledAffected | InputError] = {}
+        self._cache: dict[int, tuple[Mapping[str, Any], CompiledAffected | InputError]] = {}
+        self.facts: dict[tuple[Any, ...], _GroupFacts] = {}
 
     def get(self, c: Candidate) -> CompiledAffected | InputError:
         key = id(c.entry)
         got = self._cache.get(key)
         if got is None:
             try:
-                got = compile_affected(c.ecosystem, c.entry)
+                compiled: CompiledAffected | InputError = compile_affected(c.ecosystem, c.entry)
             except InputError as e:
-                got = e
+                compiled = e
+            got = (c.entry, compiled)
             self._cache[key] = got
-        return got
+        return got[1]
 
 
 def match_report(
@@ -173,9 +191,9 @@ def match_report(
                     continue
                 adv = store.advisory(cand.rid)
                 if not _withdrawn(adv, when):
-                    hits.append(_Hit(adv, cand.entry, m))
+                    hits.append(_Hit(cand.rid, adv, cand.entry, m))
         if hits:
-            findings.extend(_findings(pkg, hits, store))
+            findings.extend(_findings(pkg, hits, store, compiled))
     findings.sort(key=lambda f: (f.package.key if f.package else ("", "", ""), -f.severity, f.id))
     return MatchResult(tuple(findings), tuple(dict.fromkeys(gaps)))
 
@@ -200,17 +218,24 @@ class _Group:
         self.hits: list[_Hit] = []
 
 
+@functools.lru_cache(maxsize=65536)
+def _split_ids(ids: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(CVE ids, other ids) of an advisory's id + aliases."""
+    return tuple(i for i in dict.fromkeys(ids) if _is_cve(i)), frozenset(i for i in ids if not _is_cve(i))
+
+
 def _group(hits: list[_Hit]) -> list[_Group]:
     groups: dict[str, _Group] = {}
     later: list[_Hit] = []
     for h in hits:
-        cves = [i for i in dict.fromkeys(h.advisory.ids) if _is_cve(i)]
+        cves, others = _split_ids(h.advisory.ids)
         if not cves:
             later.append(h)
             continue
-        others = {i for i in h.advisory.ids if not _is_cve(i)}
         for cve in cves:
-            g = groups.setdefault(cve, _Group(cve))
+            g = groups.get(cve)
+            if g is None:
+                g = groups[cve] = _Group(cve)
             g.ids |= others
             g.hits.append(h)
     for h in later:
@@ -243,41 +268,50 @@ def _fix_status(hits: list[_Hit], fixed: tuple[str, ...]) -> FixStatus:
     return FixStatus.NOT_FIXED
 
 
-def _findings(pkg: Package, hits: list[_Hit], store: Store) -> list[Finding]:
+def _facts(g: _Group, os_package: bool, store: Store) -> _GroupFacts:
+    advisories = list({h.rid: h.advisory for h in g.hits}.values())
+    rating = rate(
+        advisories,
+        [h.entry for h in g.hits],
+        os_package=os_package,
+        cve=g.key if _is_cve(g.key) else None,
+        nvd=store.nvd,
+    )
+    title = next((a.summary for a in advisories if a.summary), "")
+    details = next((a.details for a in advisories if a.details), "")
+    if not title and details:
+        title = details.strip().splitlines()[0][:200]
+    refs = tuple(dict.fromkeys(r.url for a in advisories for r in a.references if r.url))
+    return _GroupFacts(rating, title, details, refs)
+
+
+def _findings(pkg: Package, hits: list[_Hit], store: Store, cache: _Compiled) -> list[Finding]:
     out = []
     os_package = pkg.ecosystem in OS_ECOSYSTEMS
+    location = Location(path=pkg.path, layer=pkg.layer)
     for g in _group(hits):
-        advisories = list({id(h.advisory): h.advisory for h in g.hits}.values())
+        key = (g.key, os_package, *sorted((h.rid, id(h.entry)) for h in g.hits))
+        facts = cache.facts.get(key)
+        if facts is None:
+            facts = cache.facts[key] = _facts(g, os_package, store)
         fixed = tuple(dict.fromkeys(f for h in g.hits for f in h.match.fixed))
-        rating = rate(
-            advisories,
-            [h.entry for h in g.hits],
-            os_package=os_package,
-            cve=g.key if _is_cve(g.key) else None,
-            nvd=store.nvd,
-        )
-        title = next((a.summary for a in advisories if a.summary), "")
-        details = next((a.details for a in advisories if a.details), "")
-        if not title and details:
-            title = details.strip().splitlines()[0][:200]
-        refs = tuple(dict.fromkeys(r.url for a in advisories for r in a.references if r.url))
         out.append(
             Finding(
                 kind=FindingKind.VULNERABILITY,
                 id=g.key,
-                severity=rating.severity,
-                title=title,
-                description=details,
-                severity_source=rating.source,
+                severity=facts.rating.severity,
+                title=facts.title,
+                description=facts.details,
+                severity_source=facts.rating.source,
                 aliases=tuple(sorted(g.ids - {g.key})),
                 remediation=f"Upgrade {pkg.name} to {' or '.join(fixed)}" if fixed else "",
-                references=refs,
-                location=Location(path=pkg.path, layer=pkg.layer),
+                references=facts.references,
+                location=location,
                 package=pkg,
                 installed_version=pkg.version,
                 fixed_versions=fixed,
                 fix_status=_fix_status(g.hits, fixed),
-                cvss=rating.cvss,
+                cvss=facts.rating.cvss,
             )
         )
     return out

@@ -142,6 +142,8 @@ class Store:
             raise InputError(
                 f"{self.path}: database schema {found} is not {SCHEMA_VERSION}; rebuild it with `lockgate db import`"
             )
+        self._has_nvd = self._db.execute("SELECT 1 FROM nvd LIMIT 1").fetchone() is not None
+        self._nvd = lru_cache(maxsize=65536)(self._nvd_uncached)
         self._candidates = lru_cache(maxsize=65536)(self._candidates_uncached)
         self._advisory = lru_cache(maxsize=16384)(self._advisory_uncached)
 
@@ -237,6 +239,9 @@ class Store:
 
     def nvd(self, cve: str) -> tuple[NvdMetric, ...]:
         """NVD CVSS metrics for a CVE id (empty when NVD data was not imported)."""
+        return self._nvd(cve.upper()) if self._has_nvd else ()
+
+    def _nvd_uncached(self, cve: str) -> tuple[NvdMetric, ...]:
         row = self._db.execute("SELECT doc FROM nvd WHERE cve = ?", (cve.upper(),)).fetchone()
         if row is None:
             return ()
