@@ -42,7 +42,7 @@ from lockgate.oci.registry import credentials as creds_mod
 from lockgate.oci.registry.auth import Authenticator
 from lockgate.oci.registry.links import next_link
 from lockgate.oci.registry.options import RegistryOptions
-from lockgate.oci.registry.transport import Transport, describe_transport_error
+from lockgate.oci.registry.transport import Transport, backoff, describe_transport_error
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ class RegistryClient:
         content: bytes | None = None,
         params: Mapping[str, str | list[str]] | None = None,
         stream: bool = False,
+        retries: int | None = None,
     ) -> httpx.Response:
         """Send one authenticated request (answering a 401 challenge once); no status checks.
 
@@ -127,16 +128,18 @@ class RegistryClient:
         """
         if path.startswith(("http://", "https://")) and not self._same_origin(path):
             return self.transport.send(
-                method, path, headers=headers, content=content, params=params, stream=stream, what=what
+                method, path, headers=headers, content=content, params=params, stream=stream, what=what, retries=retries
             )
         hdrs = {**self.auth.headers(scopes), **(headers or {})}
-        resp = self.transport.send(method, path, headers=hdrs, content=content, params=params, stream=stream, what=what)
+        resp = self.transport.send(
+            method, path, headers=hdrs, content=content, params=params, stream=stream, what=what, retries=retries
+        )
         if resp.status_code == 401:
             resp.read()
             resp.close()
             hdrs.update(self.auth.answer(resp, scopes, what))
             resp = self.transport.send(
-                method, path, headers=hdrs, content=content, params=params, stream=stream, what=what
+                method, path, headers=hdrs, content=content, params=params, stream=stream, what=what, retries=retries
             )
             if resp.status_code == 401:
                 resp.close()
@@ -397,17 +400,7 @@ class RegistryClient:
                     if offset + len(chunk) > desc.size:
                         raise IntegrityError(f"{what}: stream is larger than the declared {desc.size} bytes")
                     hasher.update(chunk)
-                    resp = self.request(
-                        "PATCH", location, scopes=scopes, what=what, content=chunk,
-                        headers={
-                            "Content-Type": "application/octet-stream",
-                            "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
-                        },
-                    )  # fmt: skip
-                    if resp.status_code != 202:
-                        self.fail(resp, what)
-                    resp.close()
-                    location = str(resp.url.join(resp.headers.get("Location") or location))
+                    location = self._patch_chunk(repo, location, chunk, offset, what)
                     offset += len(chunk)
                 self._check(offset, desc.size, hasher.hexdigest(), expected, what)
                 resp = self.request("PUT", location, scopes=scopes, what=what, params={"digest": digest})
@@ -417,6 +410,54 @@ class RegistryClient:
         if resp.status_code not in (201, 204):
             self.fail(resp, what)
         resp.close()
+
+    def _patch_chunk(self, repo: str, location: str, chunk: bytes, offset: int, what: str) -> str:
+        """PATCH ``chunk`` at ``offset``; after a failure ask the registry how much it kept and
+        send only the rest. Returns the next upload location."""
+        scopes = self.scopes(repo, push=True)
+        start = offset
+        for attempt in range(max(0, self.options.retries) + 1):
+            body = chunk[start - offset :]
+            failure: LockgateError | None = None
+            try:
+                resp = self.request(
+                    "PATCH", location, scopes=scopes, what=what, content=body, retries=0,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{start}-{start + len(body) - 1}",
+                    },
+                )  # fmt: skip
+            except UnavailableError as e:
+                failure = e
+            else:
+                if resp.status_code == 202:
+                    resp.close()
+                    return str(resp.url.join(resp.headers.get("Location") or location))
+                if resp.status_code not in (416, 429) and resp.status_code < 500:
+                    self.fail(resp, what)
+                failure = self.error(resp, what)
+            if attempt == max(0, self.options.retries):
+                raise failure
+            self.transport._sleep(backoff(attempt))
+            location, stored = self._upload_status(repo, location, what)
+            if not offset <= stored <= offset + len(chunk):
+                raise failure
+            if stored == offset + len(chunk):
+                return location
+            log.debug("%s: registry kept %d bytes; resending from there", what, stored)
+            start = stored
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _upload_status(self, repo: str, location: str, what: str) -> tuple[str, int]:
+        """``(location, bytes stored)`` of an upload session (``Range: 0-<last>``)."""
+        resp = self.request("GET", location, scopes=self.scopes(repo, push=True), what=what)
+        if resp.status_code not in (202, 204):
+            self.fail(resp, what)
+        resp.close()
+        rng = resp.headers.get("Range", "")
+        _, _, last = rng.partition("-")
+        stored = int(last) + 1 if last.strip().isdigit() else 0
+        return str(resp.url.join(resp.headers.get("Location") or location)), stored
 
     @staticmethod
     def _check(size: int, want_size: int, got: str, want: str, what: str) -> None:

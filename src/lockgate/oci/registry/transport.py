@@ -225,14 +225,16 @@ class Transport:
         params: Mapping[str, str | list[str]] | None = None,
         stream: bool = False,
         what: str = "",
+        retries: int | None = None,
     ) -> httpx.Response:
         """Send with retries; returns the last response (callers map statuses to errors).
 
         Connection failures that survive every retry become :class:`UnavailableError`.
-        TLS verification and handshake failures are not retried.
+        TLS verification and handshake failures are not retried. ``retries`` overrides
+        the option for requests that are not safe to repeat blindly (upload chunks).
         """
         url = self.url(path)
-        attempts = max(0, self.options.retries) + 1
+        attempts = max(0, self.options.retries if retries is None else retries) + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
