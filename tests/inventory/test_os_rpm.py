@@ -109,8 +109,7 @@ def _rpm_cli(dbfile: Path, tmp_path: Path, backend: str) -> list[tuple[str, str,
     rows = []
     for line in out.splitlines():
         name, epoch, vr, arch, srpm = line.split("|")
-        if name == "gpg-pubkey":
-            continue
+        arch = "" if arch == "(none)" else arch
         rows.append((name, f"{epoch}:{vr}" if epoch != "0" else vr, arch, srpm))
     return sorted(rows)
 
@@ -237,3 +236,31 @@ def test_many_package_bdb_built_by_libdb(pagesize: int, lorder: int, tmp_path: P
     assert len(got) == len(rows) == 129
     assert got == sorted((p.name, p.version, p.arch, dict(p.metadata)["source_rpm"]) for p in from_sqlite)
     assert got == _rpm_cli(db, tmp_path, "bdb_ro")
+
+
+def test_imported_signing_keys_are_listed_like_rpm_and_trivy(tmp_path: Path) -> None:
+    """``rpm --import`` stores keys as ``gpg-pubkey`` pseudo-packages; rpm -qa and Trivy list them."""
+    keys = subprocess.run(
+        [
+            "gpg",
+            "--no-default-keyring",
+            "--keyring",
+            "/usr/share/keyrings/debian-archive-keyring.gpg",
+            "--export",
+            "--armor",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    (tmp_path / "keys.asc").write_bytes(keys)
+    dbdir = tmp_path / "root/var/lib/rpm"
+    dbdir.mkdir(parents=True)
+    rpm = ["rpm", "--dbpath", str(dbdir), "--define", "_db_backend sqlite"]
+    subprocess.run([*rpm, "--initdb"], check=True)
+    subprocess.run([*rpm, "--import", str(tmp_path / "keys.asc")], check=True)
+    expected = _rpm_cli(dbdir / "rpmdb.sqlite", tmp_path, "sqlite")
+    assert len(expected) >= 2 and {row[0] for row in expected} == {"gpg-pubkey"}
+    pkgs, gaps = read_rpmdb((dbdir / "rpmdb.sqlite").read_bytes(), "var/lib/rpm/rpmdb.sqlite")
+    assert not gaps
+    got = sorted((p.name, p.version, p.arch, dict(p.metadata).get("source_rpm", "(none)")) for p in pkgs)
+    assert got == expected

@@ -19,8 +19,6 @@ from lockgate.inventory.os.rpm.header import RpmHeader, parse_header, split_sour
 RPM_DIRS = ("var/lib/rpm/", "usr/lib/sysimage/rpm/")
 RPM_FILES = ("Packages", "Packages.db", "rpmdb.sqlite")
 RPMDB_PATHS = frozenset(d + f for d in RPM_DIRS for f in RPM_FILES)
-_SKIP_NAMES = frozenset({"gpg-pubkey"})
-"""Imported signing keys are stored as pseudo-packages; they are not software."""
 
 
 def _blobs(data: bytes) -> Iterator[bytes]:
@@ -78,8 +76,6 @@ def read_rpmdb(data: bytes, path: str, layer: str = "") -> tuple[list[Package], 
                 bad_headers += 1
                 first_error = first_error or str(exc)
                 continue
-            if header.name in _SKIP_NAMES:
-                continue
             packages.append(to_package(header, path, layer))
     except InputError as exc:
         gaps.append(CoverageGap(path, f"rpm database unreadable: {exc}", layer))
@@ -94,7 +90,7 @@ class RpmAnalyzer:
     """Installed rpm packages from BerkeleyDB, NDB or SQLite rpm databases."""
 
     name = "rpm"
-    version = 1
+    version = 2
     needs_content = True
     squash = True
     max_size: int | None = 1024 * 1024 * 1024
