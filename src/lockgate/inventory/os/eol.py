@@ -72,16 +72,24 @@ _ALPINE = {
     "3.20": "2026-04-01",
     "3.21": "2026-11-01",
     "3.22": "2027-05-01",
+    "3.23": "2027-11-01",
 }
 # RHEL: end of maintenance support. https://access.redhat.com/support/policy/updates/errata
-_REDHAT = {"5": "2017-03-31", "6": "2020-11-30", "7": "2024-06-30", "8": "2029-05-31", "9": "2032-05-31"}
+_REDHAT = {
+    "5": "2017-03-31",
+    "6": "2020-11-30",
+    "7": "2024-06-30",
+    "8": "2029-05-31",
+    "9": "2032-05-31",
+    "10": "2035-05-31",
+}
 # CentOS Linux / Stream. https://www.centos.org/centos-linux-eol/, https://www.centos.org/cl-vs-cs/
 _CENTOS = {"5": "2017-03-31", "6": "2020-11-30", "7": "2024-06-30", "8": "2021-12-31"}
 _CENTOS_STREAM = {"8": "2024-05-31", "9": "2027-05-31"}
 # Rocky Linux. https://wiki.rockylinux.org/rocky/version/
-_ROCKY = {"8": "2029-05-31", "9": "2032-05-31"}
+_ROCKY = {"8": "2029-05-31", "9": "2032-05-31", "10": "2035-05-31"}
 # AlmaLinux. https://wiki.almalinux.org/release-notes/ (release lifecycle)
-_ALMA = {"8": "2029-03-01", "9": "2032-05-31"}
+_ALMA = {"8": "2029-03-01", "9": "2032-05-31", "10": "2035-05-31"}
 # Oracle Linux: end of premier support. https://www.oracle.com/a/ocom/docs/elsp-lifetime-069338.pdf
 _ORACLE = {"6": "2021-03-01", "7": "2024-12-31", "8": "2029-07-31", "9": "2032-06-30"}
 # Fedora. https://docs.fedoraproject.org/en-US/releases/eol/
@@ -93,6 +101,7 @@ _FEDORA = {
     "39": "2024-11-26",
     "40": "2025-05-13",
     "41": "2025-12-15",
+    "42": "2026-05-13",
 }
 # Amazon Linux. https://aws.amazon.com/amazon-linux-2/faqs/, https://aws.amazon.com/linux/amazon-linux-2023/faqs/
 _AMAZON = {"1": "2023-12-31", "2": "2026-06-30", "2023": "2029-06-30"}
