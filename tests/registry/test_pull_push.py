@@ -260,3 +260,21 @@ def registry_options_fast():
     from lockgate.oci.registry.options import RegistryOptions
 
     return RegistryOptions(retries=1, timeout=2.0)
+
+
+def test_bad_names_never_reach_the_wire(registry: RunningRegistry) -> None:
+    from lockgate.errors import InputError
+
+    with RegistryClient(registry.host, registry.options()) as c:
+        for call in (
+            lambda: c.get_manifest("../../etc", "latest"),
+            lambda: c.get_manifest("ok/repo", "../x"),
+            lambda: c.head_manifest("UPPER", "v1"),
+            lambda: c.tags("a//b"),
+            lambda: c.has_blob("repo", "sha256:short"),
+            lambda: c.put_manifest("repo", b"{}", OCI_MANIFEST, "bad tag"),
+            lambda: c.mount_blob("repo", "sha256:" + "a" * 64, "../other"),
+        ):
+            with pytest.raises(InputError):
+                call()
+        assert c.transport._scheme is None  # nothing was sent, not even the probe

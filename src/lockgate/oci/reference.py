@@ -48,6 +48,13 @@ def validate_tag(tag: str) -> str:
     return tag
 
 
+def validate_repository(repository: str) -> str:
+    """Return ``repository`` if it is a valid (normalised) repository path; raise otherwise."""
+    if len(repository) > NAME_TOTAL_LENGTH_MAX or not _PATH_RE.fullmatch(repository):
+        raise InputError(f"invalid repository name {repository!r}")
+    return repository
+
+
 def validate_reference_digest(digest: str) -> str:
     """Return ``digest`` if it is ``sha256|sha384|sha512:<lowercase hex>`` of the right length."""
     algo, sep, hexpart = digest.partition(":")

@@ -38,6 +38,7 @@ from lockgate.oci.model import (
     validate_digest,
     verify_bytes,
 )
+from lockgate.oci.reference import validate_reference_digest, validate_repository, validate_tag
 from lockgate.oci.registry import credentials as creds_mod
 from lockgate.oci.registry.auth import Authenticator
 from lockgate.oci.registry.links import next_link
@@ -53,6 +54,8 @@ MONOLITHIC_MAX = 16 * 1024 * 1024
 CHUNK_SIZE = 16 * 1024 * 1024
 MAX_PAGES = 10_000
 MAX_ERROR_BODY = 64 * 1024
+MAX_LIST_PAGE = 16 * 1024 * 1024
+"""Largest tags/catalog page we parse."""
 
 
 def _media_type(resp: httpx.Response) -> str:
@@ -63,6 +66,15 @@ def referrers_tag(digest: str) -> str:
     """The fallback tag for referrers of ``digest`` (``sha256:<hex>`` -> ``sha256-<hex>``)."""
     algo, _, hexpart = validate_digest(digest).partition(":")
     return f"{algo[:32]}-{hexpart[:64]}"
+
+
+def _repo(repo: str) -> str:
+    return validate_repository(repo)
+
+
+def _ref(reference: str) -> str:
+    """A tag or digest, validated before it goes into a URL path."""
+    return validate_reference_digest(reference) if ":" in reference else validate_tag(reference)
 
 
 def _read_capped(resp: httpx.Response, limit: int, what: str) -> bytes:
@@ -168,7 +180,7 @@ class RegistryClient:
             if errors and isinstance(errors[0], dict):
                 code = str(errors[0].get("code") or "")
                 message = str(errors[0].get("message") or "")
-        except (ValueError, AttributeError, httpx.HTTPError):
+        except (ValueError, AttributeError, httpx.HTTPError, httpx.StreamError):
             pass
         finally:
             resp.close()
@@ -191,11 +203,12 @@ class RegistryClient:
         for _ in range(MAX_PAGES):
             if url is None:
                 return out
-            resp = self.request("GET", url, scopes=scopes, what=what, params=params)
+            resp = self.request("GET", url, scopes=scopes, what=what, params=params, stream=True)
             if resp.status_code != 200:
                 self.fail(resp, what)
+            body = _read_capped(resp, MAX_LIST_PAGE, what)
             try:
-                items = resp.json().get(key) or []
+                items = json.loads(body).get(key) or []
             except (ValueError, AttributeError):
                 raise InputError(f"registry {self.registry}: {what}: invalid JSON") from None
             if not isinstance(items, list):
@@ -215,6 +228,7 @@ class RegistryClient:
 
     def tags(self, repo: str, page_size: int | None = None) -> list[str]:
         """All tags of ``repo``, following ``Link`` pagination (``page_size`` sets ``?n=``)."""
+        _repo(repo)
         return self._pages(f"/v2/{repo}/tags/list", "tags", self.scopes(repo), f"tags of {repo}", page_size)
 
     def catalog(self, page_size: int | None = None) -> list[str]:
@@ -224,6 +238,8 @@ class RegistryClient:
     # -- manifests -----------------------------------------------------------------------
     def head_manifest(self, repo: str, reference: str) -> Descriptor | None:
         """Descriptor of a manifest by tag or digest, or ``None`` when it does not exist."""
+        _repo(repo)
+        _ref(reference)
         what = f"manifest {repo}:{reference}" if ":" not in reference else f"manifest {repo}@{reference}"
         resp = self.request(
             "HEAD", f"/v2/{repo}/manifests/{reference}", scopes=self.scopes(repo), what=what,
@@ -252,6 +268,8 @@ class RegistryClient:
         self, repo: str, reference: str, *, max_bytes: int = DEFAULT_MAX_MANIFEST
     ) -> tuple[bytes, str, str]:
         """``(raw, media_type, digest)`` of a manifest or index by tag or digest, verified."""
+        _repo(repo)
+        _ref(reference)
         by_digest = ":" in reference
         what = f"manifest {repo}@{reference}" if by_digest else f"manifest {repo}:{reference}"
         resp = self.request(
@@ -281,6 +299,9 @@ class RegistryClient:
         return self._put_manifest(repo, raw, media_type, reference)[0]
 
     def _put_manifest(self, repo: str, raw: bytes, media_type: str, reference: str | None) -> tuple[str, httpx.Headers]:
+        _repo(repo)
+        if reference is not None:
+            _ref(reference)
         digest = "sha256:" + hashlib.sha256(raw).hexdigest()
         if reference is not None and ":" in reference:
             verify_bytes(raw, reference, f"manifest for {repo}@{reference}")
@@ -301,6 +322,7 @@ class RegistryClient:
 
     def delete_manifest(self, repo: str, digest: str) -> None:
         """Delete a manifest by digest (the registry must allow deletes)."""
+        _repo(repo)
         what = f"delete of manifest {repo}@{validate_digest(digest)}"
         resp = self.request("DELETE", f"/v2/{repo}/manifests/{digest}", scopes=self.scopes(repo, push=True), what=what)
         if resp.status_code not in (200, 202):
@@ -310,6 +332,7 @@ class RegistryClient:
     # -- blobs ---------------------------------------------------------------------------
     def has_blob(self, repo: str, digest: str) -> bool:
         """True when ``repo`` has the blob (HEAD)."""
+        _repo(repo)
         what = f"blob {repo}@{validate_digest(digest)}"
         resp = self.request("HEAD", f"/v2/{repo}/blobs/{digest}", scopes=self.scopes(repo), what=what)
         resp.close()
@@ -321,12 +344,15 @@ class RegistryClient:
 
     def open_blob(self, repo: str, desc: Descriptor) -> BinaryIO:
         """Stream a blob; verified against ``desc`` as it is read, resumed with ``Range`` on drops."""
+        _repo(repo)
         what = f"blob {repo}@{validate_digest(desc.digest)}"
         raw = _BlobStream(self, repo, desc.digest, what)
         return io.BufferedReader(VerifyingReader(raw, desc.digest, desc.size, f"{what} from {self.registry}"))  # type: ignore[arg-type]
 
     def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
         """Ask the registry to link ``digest`` from ``from_repo`` into ``repo``; False when it will not."""
+        _repo(repo)
+        _repo(from_repo)
         what = f"mount of blob {digest} from {from_repo} into {repo}"
         scopes = self.scopes(repo, push=True, extra=(f"repository:{from_repo}:pull",))
         resp = self.request(
@@ -376,6 +402,7 @@ class RegistryClient:
         The digest and size are checked locally before the upload is committed, so a
         stream that does not match ``desc`` never becomes visible in the registry.
         """
+        _repo(repo)
         digest = validate_digest(desc.digest)
         what = f"upload of blob {digest} to {repo}"
         algo, _, expected = digest.partition(":")
@@ -469,6 +496,7 @@ class RegistryClient:
     # -- referrers -----------------------------------------------------------------------
     def referrers(self, repo: str, digest: str, artifact_type: str | None = None) -> list[Descriptor]:
         """Manifests whose ``subject`` is ``digest``: OCI 1.1 API, else the ``sha256-<hex>`` tag index."""
+        _repo(repo)
         what = f"referrers of {repo}@{validate_digest(digest)}"
         params: dict[str, str | list[str]] | None = {"artifactType": artifact_type} if artifact_type else None
         url: str | None = f"/v2/{repo}/referrers/{digest}"
