@@ -88,7 +88,10 @@ def test_finalize_purls_and_duplicates() -> None:
     deb = Package("deb", "libgcc1", "1:5.1.1-12ubuntu1", arch="amd64", path="var/lib/dpkg/status")
     rpm = Package("rpm", "libstdc++", "11.2.0-1.cm2", arch="x86_64", path="var/lib/rpm/rpmdb.sqlite")
     lang = Package("PyPI", "requests", "2.32.0", purl="pkg:pypi/requests@2.32.0")
-    out = finalize([deb, deb, lang, rpm], OSInfo("ubuntu", "22.04"))
+    rpm_again = Package("rpm", "libstdc++", "11.2.0-1.cm2", arch="x86_64", path="usr/lib/sysimage/rpm/rpmdb.sqlite")
+    lang_elsewhere = Package("PyPI", "requests", "2.32.0", path="other/venv")
+    out = finalize([deb, deb, lang, rpm, rpm_again], OSInfo("ubuntu", "22.04"))
+    assert len(finalize([lang, lang_elsewhere], None)) == 2
     assert [p.name for p in out] == ["libgcc1", "requests", "libstdc++"]
     p = parse_purl(out[0].purl)
     assert (p.type, p.namespace, p.name, p.version) == ("deb", "ubuntu", "libgcc1", "5.1.1-12ubuntu1")

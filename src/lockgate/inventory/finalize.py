@@ -89,7 +89,10 @@ def finalize(packages: Iterable[Package], os: OSInfo | None, today: _dt.date | N
                 continue  # licence record from usr/share/doc, merged below
             if not pkg.licenses and pkg.name in deb_licenses:
                 pkg = replace(pkg, licenses=deb_licenses[pkg.name])  # noqa: PLW2901
-        ident = (pkg.ecosystem, pkg.name, pkg.version, pkg.arch, pkg.path)
+        # one OS package database per system: the same package seen through two database
+        # paths (var/lib/rpm and usr/lib/sysimage/rpm) is one install; language packages
+        # in two places are two installs.
+        ident = (pkg.ecosystem, pkg.name, pkg.version, pkg.arch, "" if pkg.ecosystem in OS_ECOSYSTEMS else pkg.path)
         if ident in seen:
             continue
         seen.add(ident)
