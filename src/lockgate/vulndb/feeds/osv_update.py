@@ -32,7 +32,6 @@ from lockgate.vulndb.store import FeedInfo, StoreBuilder, iter_feed_locations
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com"
 DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "RubyGems", "crates.io", "NuGet", "Packagist", "Debian", "Alpine")
 MAX_ARCHIVE_BYTES = 4 * 1024 * 1024 * 1024
-_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +121,7 @@ def _download(
                     have = 0
                 side.write_text(json.dumps({"url": url, "etag": etag, "last_modified": last_modified}))
                 with open(part, mode) as f:
-                    for chunk in resp.iter_bytes(_CHUNK):
+                    for chunk in resp.iter_bytes():
                         have += len(chunk)
                         downloaded += len(chunk)
                         if have > MAX_ARCHIVE_BYTES:
