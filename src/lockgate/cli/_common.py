@@ -64,6 +64,9 @@ def write_output(text: str | bytes, output: Path | None) -> None:
         raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; reports are ordinary files
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         Path(tmp).replace(output)

@@ -22,7 +22,7 @@ app = typer.Typer(
     help="Secure the distribute phase: scan, sign, verify, encrypt and gate container images.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -65,6 +65,7 @@ def _register() -> None:
     app.add_typer(__import__("lockgate.cli.image", fromlist=["app"]).app, name="image")  # inspect, copy
     __import__("lockgate.cli.trust", fromlist=["register"]).register(app)  # sign, verify, *-blob, key
     app.add_typer(__import__("lockgate.cli.db", fromlist=["app"]).app, name="db")  # import, update, status
+    __import__("lockgate.cli.scan", fromlist=["register"]).register(app)  # scan image|fs|sbom, sbom
 
 
 _register()

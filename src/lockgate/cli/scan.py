@@ -1,0 +1,359 @@
+"""``lockgate scan image|fs|sbom`` and ``lockgate sbom``: Trivy-like scanning commands.
+
+One function builds the report, one applies the policy, one renders: the exit code is
+decided in :func:`_gate_and_emit` only (0 allow/warn, 1 deny).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lockgate.cli._common import FORMAT_OPTION, OUTPUT_OPTION, Format, check_format, is_tty, settings, write_output
+from lockgate.cli._registry_opts import CACert, ClientCert, ClientKey, Insecure, PasswordStdin, Username
+
+if TYPE_CHECKING:
+    from lockgate.config import Settings
+    from lockgate.findings.model import ScanReport
+    from lockgate.scan.options import ScanOptions
+
+app = typer.Typer(help="Scan images, file systems and SBOMs for vulnerabilities and more.", no_args_is_help=True)
+
+REPORT_FORMATS = {Format.TABLE, Format.JSON, Format.SARIF, Format.CYCLONEDX, Format.SPDX, Format.JUNIT, Format.HTML}
+
+Scanners = Annotated[
+    str | None,
+    typer.Option("--scanners", help="Comma-separated: pkg, vuln (default: vuln).", show_default=False),
+]
+FailOn = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        envvar="LOCKGATE_FAIL_ON",
+        help="Exit 1 when a finding is at or above SEVERITY.",
+        show_default=False,
+    ),
+]
+SeverityFilter = Annotated[
+    str | None,
+    typer.Option("--severity", help="Only report these severities (e.g. HIGH,CRITICAL).", show_default=False),
+]
+PolicyFile = Annotated[
+    Path | None,
+    typer.Option("--policy", envvar="LOCKGATE_POLICY", help="lockgate-policy.yaml to gate with.", show_default=False),
+]
+VexFiles = Annotated[
+    list[Path] | None, typer.Option("--vex", help="OpenVEX document(s) (repeatable).", show_default=False)
+]
+IgnoreUnfixed = Annotated[bool, typer.Option("--ignore-unfixed", help="Drop vulnerabilities with no fix.")]
+AllowIncomplete = Annotated[
+    bool, typer.Option("--allow-incomplete", help="Do not fail on coverage gaps (they are still reported).")
+]
+IgnoreFile = Annotated[
+    Path | None,
+    typer.Option("--ignorefile", help="Exceptions file (default: ./.lockgateignore if present).", show_default=False),
+]
+PlatformOpt = Annotated[
+    str | None, typer.Option("--platform", help="os/arch[/variant] (default linux/amd64).", show_default=False)
+]
+DbPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", envvar="LOCKGATE_DB", help="Advisory database (default: under the cache dir).", show_default=False
+    ),
+]
+DbMaxAge = Annotated[
+    str, typer.Option("--db-max-age", envvar="LOCKGATE_DB_MAX_AGE", help="Fail when the DB is older (e.g. 7d, 12h).")
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the layer cache.")]
+
+
+def _options(
+    ctx: typer.Context,
+    *,
+    scanners: str | None,
+    platform: str | None = None,
+    db: Path | None,
+    db_max_age: str,
+    no_cache: bool = False,
+    registry: object = None,
+) -> ScanOptions:
+    from lockgate.oci.model import Platform
+    from lockgate.oci.registry.options import RegistryOptions
+    from lockgate.scan.options import DEFAULT_IMAGE_SCANNERS, ScanOptions, parse_scanners
+    from lockgate.vulndb.store import parse_duration
+
+    return ScanOptions(
+        scanners=parse_scanners(scanners) if scanners else DEFAULT_IMAGE_SCANNERS,
+        platform=Platform.parse(platform) if platform else None,
+        registry=registry if isinstance(registry, RegistryOptions) else RegistryOptions(),
+        db_path=db,
+        db_max_age=parse_duration(db_max_age),
+        use_cache=not no_cache,
+    )
+
+
+def _gate_and_emit(
+    ctx: typer.Context,
+    report: ScanReport,
+    *,
+    fmt: Format,
+    output: Path | None,
+    fail_on: str | None,
+    severity: str | None,
+    policy_file: Path | None,
+    vex: list[Path] | None,
+    ignore_unfixed: bool,
+    allow_incomplete: bool,
+    ignorefile: Path | None,
+) -> None:
+    import datetime as _dt
+    from dataclasses import replace
+
+    from lockgate.errors import ConfigError
+    from lockgate.findings.model import Severity
+    from lockgate.findings.render import renderer_for
+    from lockgate.gate.evaluate import apply_policy, decide
+    from lockgate.gate.policy import Policy, Source, load_ignore_file, load_policy
+    from lockgate.gate.vex import load_vex
+
+    s = settings(ctx)
+    policy = load_policy(policy_file, s.limits) if policy_file else Policy()
+    vp = policy.vulnerabilities
+    if fail_on:
+        try:
+            sev = Severity.parse(fail_on)
+        except ValueError as e:
+            raise ConfigError(f"--fail-on: {e}") from None
+        vp = replace(vp, fail_on=sev, source=Source())
+        policy = replace(
+            policy,
+            vulnerabilities=vp,
+            secrets=replace(policy.secrets, fail_on=policy.secrets.fail_on or sev),
+            malware=replace(policy.malware, fail_on=policy.malware.fail_on or sev),
+            misconfig=replace(policy.misconfig, fail_on=policy.misconfig.fail_on or sev),
+        )
+    if ignore_unfixed:
+        policy = replace(policy, vulnerabilities=replace(policy.vulnerabilities, ignore_unfixed=True))
+    ignore_path = ignorefile or (Path(".lockgateignore") if Path(".lockgateignore").is_file() else None)
+    if ignore_path is not None:
+        policy = replace(policy, exceptions=policy.exceptions + load_ignore_file(ignore_path, s.limits))
+    statements = tuple(st for p in vex or () for st in load_vex(p))
+    today = _dt.datetime.now(_dt.UTC).date()
+    report, prior = apply_policy(report, policy, today=today, vex=statements)
+    if severity:
+        try:
+            wanted = {Severity.parse(x) for x in severity.split(",") if x.strip()}
+        except ValueError as e:
+            raise ConfigError(f"--severity: {e}") from None
+        report = replace(report, findings=tuple(f for f in report.findings if f.severity in wanted))
+    decision = decide(report, policy, allow_incomplete=allow_incomplete, prior=prior)
+    write_output(renderer_for(fmt.value)(report), output)
+    if not s.quiet:
+        for r in decision.reasons[:25]:
+            if r.outcome.value != "allow":
+                typer.echo(f"{r.outcome.value}: {r.message}" + (f" [{r.rule}]" if r.rule else ""), err=True)
+        if len(decision.reasons) > 25:
+            typer.echo(f"... and {len(decision.reasons) - 25} more reasons", err=True)
+        typer.echo(f"decision: {decision.outcome.value}", err=True)
+    if not decision.allowed:
+        raise typer.Exit(1)
+
+
+def _with_progress(s: Settings, fmt: Format, run: object) -> ScanReport:
+    """Run ``run(progress)`` with a Rich progress bar on a TTY (never in quiet mode)."""
+    from collections.abc import Callable
+
+    assert callable(run)
+    fn: Callable[..., ScanReport] = run
+    if s.quiet or not is_tty():
+        return fn(None)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn("scanning layers"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        transient=True,
+        console=__import__("rich.console", fromlist=["Console"]).Console(file=sys.stderr),
+    ) as bar:
+        task = bar.add_task("layers", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return fn(progress)
+
+
+@app.command("image")
+def scan_image_cmd(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Image: oci:DIR[:TAG], oci-archive:F, docker-archive:F, or registry ref.")],
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    scanners: Scanners = None,
+    fail_on: FailOn = None,
+    severity: SeverityFilter = None,
+    policy: PolicyFile = None,
+    vex: VexFiles = None,
+    ignore_unfixed: IgnoreUnfixed = False,
+    allow_incomplete: AllowIncomplete = False,
+    ignorefile: IgnoreFile = None,
+    platform: PlatformOpt = None,
+    db: DbPath = None,
+    db_max_age: DbMaxAge = "7d",
+    no_cache: NoCache = False,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Scan a container image: inventory and vulnerabilities, gated by policy."""
+    from lockgate.cli._registry_opts import registry_options
+    from lockgate.scan.service import scan_image
+
+    check_format(fmt, REPORT_FORMATS, "scan image")
+    s = settings(ctx)
+    reg = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    opts = _options(
+        ctx, scanners=scanners, platform=platform, db=db, db_max_age=db_max_age, no_cache=no_cache, registry=reg
+    )
+    report = _with_progress(s, fmt, lambda progress: scan_image(ref, opts, s, progress=progress))
+    _gate_and_emit(
+        ctx,
+        report,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        severity=severity,
+        policy_file=policy,
+        vex=vex,
+        ignore_unfixed=ignore_unfixed,
+        allow_incomplete=allow_incomplete,
+        ignorefile=ignorefile,
+    )
+
+
+@app.command("fs")
+def scan_fs_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Root file system or project directory.")],
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    scanners: Scanners = None,
+    fail_on: FailOn = None,
+    severity: SeverityFilter = None,
+    policy: PolicyFile = None,
+    vex: VexFiles = None,
+    ignore_unfixed: IgnoreUnfixed = False,
+    allow_incomplete: AllowIncomplete = False,
+    ignorefile: IgnoreFile = None,
+    db: DbPath = None,
+    db_max_age: DbMaxAge = "7d",
+) -> None:
+    """Scan a directory (a root file system or a project with lock files)."""
+    from lockgate.scan.service import scan_directory
+
+    check_format(fmt, REPORT_FORMATS, "scan fs")
+    s = settings(ctx)
+    opts = _options(ctx, scanners=scanners, db=db, db_max_age=db_max_age)
+    report = scan_directory(path, opts, s)
+    _gate_and_emit(
+        ctx,
+        report,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        severity=severity,
+        policy_file=policy,
+        vex=vex,
+        ignore_unfixed=ignore_unfixed,
+        allow_incomplete=allow_incomplete,
+        ignorefile=ignorefile,
+    )
+
+
+@app.command("sbom")
+def scan_sbom_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CycloneDX or SPDX JSON (from lockgate, Trivy or Syft).")],
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    fail_on: FailOn = None,
+    severity: SeverityFilter = None,
+    policy: PolicyFile = None,
+    vex: VexFiles = None,
+    ignore_unfixed: IgnoreUnfixed = False,
+    allow_incomplete: AllowIncomplete = False,
+    ignorefile: IgnoreFile = None,
+    db: DbPath = None,
+    db_max_age: DbMaxAge = "7d",
+) -> None:
+    """Scan the inventory recorded in an SBOM, without the image."""
+    from lockgate.scan.service import scan_sbom
+
+    check_format(fmt, REPORT_FORMATS, "scan sbom")
+    s = settings(ctx)
+    opts = _options(ctx, scanners="vuln", db=db, db_max_age=db_max_age)
+    report = scan_sbom(file, opts, s)
+    _gate_and_emit(
+        ctx,
+        report,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        severity=severity,
+        policy_file=policy,
+        vex=vex,
+        ignore_unfixed=ignore_unfixed,
+        allow_incomplete=allow_incomplete,
+        ignorefile=ignorefile,
+    )
+
+
+def sbom_cmd(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="Image reference (any transport), fs:PATH or a directory.")],
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="cyclonedx (1.6 JSON) or spdx (2.3 JSON).", case_sensitive=False)
+    ] = Format.CYCLONEDX,
+    output: Path | None = OUTPUT_OPTION,
+    platform: PlatformOpt = None,
+    no_cache: NoCache = False,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Write an SBOM (CycloneDX or SPDX JSON) of an image or directory."""
+    from lockgate.cli._registry_opts import registry_options
+    from lockgate.findings.render import renderer_for
+    from lockgate.scan.service import scan_directory, scan_image
+
+    check_format(fmt, {Format.CYCLONEDX, Format.SPDX, Format.JSON}, "sbom")
+    s = settings(ctx)
+    reg = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    opts = _options(ctx, scanners="pkg", platform=platform, db=None, db_max_age="7d", no_cache=no_cache, registry=reg)
+    if target.startswith("fs:") or (Path(target).is_dir() and not (Path(target) / "oci-layout").exists()):
+        report = scan_directory(Path(target.removeprefix("fs:")), opts, s)
+    else:
+        report = _with_progress(s, fmt, lambda progress: scan_image(target, opts, s, progress=progress))
+    write_output(renderer_for(fmt.value)(report), output)
+    if report.gaps and not s.quiet:
+        typer.echo(
+            f"warning: {len(report.gaps)} coverage gaps (see the SBOM's properties or scan --format json)", err=True
+        )
+
+
+def register(root: typer.Typer) -> None:
+    """Attach ``scan`` and ``sbom`` to the root app."""
+    root.add_typer(app, name="scan")
+    root.command("sbom")(sbom_cmd)

@@ -1,0 +1,64 @@
+"""What a scan should do; resolved once by the CLI (or a library caller) and passed down."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lockgate.errors import ConfigError
+from lockgate.oci.model import Platform
+from lockgate.oci.registry.options import RegistryOptions
+
+
+class Scanner(enum.StrEnum):
+    PKG = "pkg"
+    VULN = "vuln"
+    SECRET = "secret"
+    MALWARE = "malware"
+    MISCONFIG = "misconfig"
+
+
+AVAILABLE = frozenset({Scanner.PKG, Scanner.VULN})
+"""Scanners implemented so far; asking for another is a usage error, never a silent skip."""
+DEFAULT_IMAGE_SCANNERS = frozenset({Scanner.VULN})
+
+
+def parse_scanners(text: str) -> frozenset[Scanner]:
+    """``vuln,secret`` -> set of scanners; unknown or unavailable names are usage errors."""
+    out = set()
+    for part in (p.strip().lower() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            s = Scanner(part)
+        except ValueError:
+            names = ", ".join(x.value for x in Scanner)
+            raise ConfigError(f"unknown scanner {part!r} (choose from {names})") from None
+        if s not in AVAILABLE:
+            raise ConfigError(f"scanner {part!r} is not available in this version of lockgate")
+        out.add(s)
+    if not out:
+        raise ConfigError("--scanners needs at least one scanner")
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    scanners: frozenset[Scanner] = DEFAULT_IMAGE_SCANNERS
+    platform: Platform | None = None
+    registry: RegistryOptions = field(default_factory=RegistryOptions)
+    db_path: Path | None = None
+    """Advisory DB; ``None`` = the default under the cache dir."""
+    db_max_age: _dt.timedelta = _dt.timedelta(days=7)
+    use_cache: bool = True
+    now: _dt.datetime | None = None
+    """The scan's single reference time (EOL, DB age, withdrawn advisories)."""
+
+    @property
+    def wants_vulns(self) -> bool:
+        return Scanner.VULN in self.scanners
+
+    def reference_time(self) -> _dt.datetime:
+        return self.now or _dt.datetime.now(_dt.UTC)

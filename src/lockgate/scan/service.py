@@ -1,0 +1,209 @@
+"""Run the pipeline for images, directories and SBOMs, producing one :class:`ScanReport`.
+
+Library code: no printing. Progress goes to an optional callback; timings are recorded
+in the report. Every gap (unreadable files, unmatched packages) stays in the report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from lockgate.config import Settings
+from lockgate.errors import ConfigError, NotFoundError
+from lockgate.findings.model import CoverageGap, Finding, ScanReport
+from lockgate.inventory.model import OSInfo, Package
+from lockgate.scan.options import ScanOptions
+
+ProgressFn = Callable[[int], None]
+"""Receives byte counts as layers stream; ``total`` is set once via ``ProgressStart``."""
+ProgressStart = Callable[[str, int], None]
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, float]] = []
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.items.append((name, time.perf_counter() - t))
+
+
+def _match(
+    packages: tuple[Package, ...], os: OSInfo | None, options: ScanOptions, settings: Settings
+) -> tuple[tuple[Finding, ...], tuple[CoverageGap, ...], tuple[str, ...]]:
+    from lockgate.vulndb.matcher import match_report
+    from lockgate.vulndb.store import Store, check_fresh
+
+    db = options.db_path or settings.db_path
+    if not db.exists():
+        raise NotFoundError(
+            f"no advisory database at {db}; build one with `lockgate db import PATH` or `lockgate db update`"
+        )
+    with Store(db) as store:
+        check_fresh(store, options.db_max_age, options.reference_time())
+        result = match_report(packages, os, store, now=options.reference_time())
+    return result.findings, result.gaps, ()
+
+
+def _finish(
+    *,
+    target: str,
+    artifact_type: str,
+    digest: str,
+    os: OSInfo | None,
+    packages: tuple[Package, ...],
+    findings: tuple[Finding, ...],
+    gaps: tuple[CoverageGap, ...],
+    options: ScanOptions,
+    settings: Settings,
+    timer: _Timer,
+    metadata: tuple[tuple[str, str], ...] = (),
+) -> ScanReport:
+    warnings: tuple[str, ...] = ()
+    if options.wants_vulns:
+        with timer.phase("match"):
+            vulns, match_gaps, warnings = _match(packages, os, options, settings)
+        findings = findings + vulns
+        gaps = gaps + match_gaps
+    if os is not None and os.eosl:
+        warnings = (*warnings, f"{os.family} {os.version} reached end of life on {os.eol}; it gets no security fixes")
+    return ScanReport(
+        target=target,
+        artifact_type=artifact_type,
+        artifact_digest=digest,
+        os=os,
+        packages=packages,
+        findings=findings,
+        gaps=tuple(dict.fromkeys(gaps)),
+        warnings=warnings,
+        timings=tuple(timer.items),
+        metadata=metadata,
+    )
+
+
+def scan_image(
+    target: str,
+    options: ScanOptions,
+    settings: Settings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanReport:
+    """Scan an image reference (any transport). ``progress(done_bytes, total_bytes)`` is optional."""
+    from lockgate.fs.walker import analyze_image
+    from lockgate.inventory.finalize import finalize, finalize_os
+    from lockgate.inventory.registry import default_analyzers
+    from lockgate.oci.image import load_image
+    from lockgate.oci.targets import open_source
+
+    timer = _Timer()
+    today = options.reference_time().date()
+    with timer.phase("open"):
+        source = open_source(target, options.registry, limits=settings.limits)
+    try:
+        with timer.phase("config"):
+            image = load_image(source, options.platform, settings.limits.max_manifest_bytes)
+        total = sum(d.size for d in image.layers)
+        done = 0
+
+        def on_bytes(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done, total)
+
+        with timer.phase("analyze"):
+            analysis = analyze_image(
+                image, default_analyzers(), settings=settings, progress=on_bytes, cache=options.use_cache
+            )
+    finally:
+        source.close()
+    os = finalize_os(analysis.os, today)
+    packages = finalize(analysis.packages, os, today)
+    cfg = image.config
+    metadata: list[tuple[str, str]] = [
+        ("config_digest", image.manifest.config.digest),
+        ("manifest_media_type", image.manifest.media_type),
+        ("platform", str(cfg.platform)),
+        ("diff_ids", ",".join(analysis.layers)),
+    ]
+    if image.index is not None:
+        metadata.append(("index_digest", image.index.digest))
+    return _finish(
+        target=target,
+        artifact_type="container_image",
+        digest=image.digest,
+        os=os,
+        packages=packages,
+        findings=analysis.findings,
+        gaps=analysis.gaps,
+        options=options,
+        settings=settings,
+        timer=timer,
+        metadata=tuple(metadata),
+    )
+
+
+def scan_directory(path: Path, options: ScanOptions, settings: Settings) -> ScanReport:
+    """Scan a root file system or project directory."""
+    from lockgate.fs.directory import analyze_directory
+    from lockgate.inventory.finalize import finalize, finalize_os
+    from lockgate.inventory.registry import default_analyzers
+
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise ConfigError(f"{path}: not a directory (scan fs takes a directory)")
+    timer = _Timer()
+    today = options.reference_time().date()
+    with timer.phase("analyze"):
+        analysis = analyze_directory(path, default_analyzers(), settings=settings)
+    os = finalize_os(analysis.os, today)
+    return _finish(
+        target=str(path),
+        artifact_type="filesystem",
+        digest="",
+        os=os,
+        packages=finalize(analysis.packages, os, today),
+        findings=analysis.findings,
+        gaps=analysis.gaps,
+        options=options,
+        settings=settings,
+        timer=timer,
+    )
+
+
+def scan_sbom(path: Path, options: ScanOptions, settings: Settings) -> ScanReport:
+    """Scan the inventory recorded in a CycloneDX or SPDX JSON document."""
+    from lockgate.inventory.sbom import read_sbom
+
+    timer = _Timer()
+    with timer.phase("parse"):
+        sbom = read_sbom(path, settings.limits)
+    return _finish(
+        target=str(path),
+        artifact_type="sbom",
+        digest=sbom.digest,
+        os=sbom.os,
+        packages=sbom.packages,
+        findings=(),
+        gaps=sbom.gaps,
+        options=options,
+        settings=settings,
+        timer=timer,
+        metadata=(("sbom_format", sbom.format), ("sbom_subject", sbom.subject)),
+    )
+
+
+def inventory_only(options: ScanOptions) -> ScanOptions:
+    """The same options with vulnerability matching switched off (for ``sbom``)."""
+    from lockgate.scan.options import Scanner
+
+    return replace(options, scanners=frozenset({Scanner.PKG}))
