@@ -213,3 +213,25 @@ def test_zstd_and_uncompressed_layers_to_docker_archive(image: Built, tmp_path: 
     assert skopeo_config(f"docker-archive:{out}") == skopeo_config(ref)
     b = tar_members(out)
     assert [b[n] for n in json.loads(b["manifest.json"])[0]["Layers"]] == [members[n] for n in names]
+
+
+def test_decompression_bombs_stop_docker_archive_writes(tmp_path: Path) -> None:
+    """A gzip layer of zeros far past the ratio limit (and the size limit) never lands on disk."""
+    from lockgate.config import Limits
+    from lockgate.errors import LimitExceededError
+    from tests.fixtures.images import RawLayer, write_layout
+
+    zeros = b"\0" * (80 * 1024 * 1024)
+    built = write_layout(tmp_path / "bomb", [RawLayer(tar=zeros, compression="gzip")], tag="b")
+    ref = f"oci:{built.oci_dir}:b"
+    for limits, message in (
+        (Limits(max_compression_ratio=100), "100:1"),
+        (Limits(max_uncompressed_layer_bytes=1024 * 1024), "more than 1048576 bytes"),
+    ):
+        source, destination = open_source(ref), open_destination(f"docker-archive:{tmp_path / 'b.tar'}", limits=limits)
+        try:
+            with pytest.raises(LimitExceededError, match=message):
+                copy_image(source, destination, limits=limits)
+        finally:
+            destination.close()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb"]

@@ -228,24 +228,46 @@ class TarStore:
 
 
 # -- decompression ---------------------------------------------------------------------------
-class _Decompressing(io.RawIOBase):
-    """Decompress gzip or zstd while reading; a size limit stops decompression bombs."""
+class _CountingRaw:
+    """Count the compressed bytes a decompressor pulls from its source."""
 
-    def __init__(self, raw: BinaryIO, kind: str, limit: int, what: str) -> None:
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+_RATIO_GRACE = 64 * 1024 * 1024
+"""Decompressed bytes allowed before the compression-ratio check applies."""
+
+
+class _Decompressing(io.RawIOBase):
+    """Decompress gzip or zstd while reading; size and ratio limits stop decompression bombs."""
+
+    def __init__(self, raw: BinaryIO, kind: str, limits: Limits, what: str) -> None:
         super().__init__()
-        self._raw = raw
+        self._raw = _CountingRaw(raw)
         self._what = what
-        self._limit = limit
+        self._limit = limits.max_uncompressed_layer_bytes
+        self._ratio = limits.max_compression_ratio
         self._seen = 0
         self._inner: Any
+        counted: Any = self._raw  # duck-typed file object (read/close)
         if kind == "gzip":
-            self._inner = gzip.GzipFile(fileobj=raw, mode="rb")
+            self._inner = gzip.GzipFile(fileobj=counted, mode="rb")
         elif kind == "zstd":
             import zstandard
 
-            self._inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+            self._inner = zstandard.ZstdDecompressor().stream_reader(counted, read_across_frames=True)
         else:
-            self._inner = raw
+            self._inner = self._raw
 
     def readable(self) -> bool:
         return True
@@ -263,6 +285,8 @@ class _Decompressing(io.RawIOBase):
         self._seen += n
         if self._seen > self._limit:
             raise LimitExceededError(f"{self._what} decompresses to more than {self._limit} bytes")
+        if self._seen > _RATIO_GRACE and self._seen > self._ratio * max(self._raw.count, 1):
+            raise LimitExceededError(f"{self._what} decompresses more than {self._ratio}:1 (a decompression bomb?)")
         b[:n] = data
         return n
 
@@ -284,9 +308,9 @@ def sniff_compression(head: bytes) -> str:
     return "none"
 
 
-def decompressing_reader(raw: BinaryIO, kind: str, limit: int, what: str) -> BinaryIO:
-    """Wrap ``raw`` so reads return decompressed bytes (``kind`` = gzip/zstd/none)."""
-    return io.BufferedReader(_Decompressing(raw, kind, limit, what), _CHUNK)
+def decompressing_reader(raw: BinaryIO, kind: str, limits: Limits, what: str) -> BinaryIO:
+    """Wrap ``raw`` so reads return decompressed bytes (``kind`` = gzip/zstd/none), within ``limits``."""
+    return io.BufferedReader(_Decompressing(raw, kind, limits, what), _CHUNK)
 
 
 # -- docker-archive source -------------------------------------------------------------------
@@ -430,7 +454,7 @@ class DockerArchiveSource:
         algo, _, expected = validate_digest(diff_id).partition(":")
         h = hashlib.new(algo)
         size = 0
-        with decompressing_reader(self.tar.open(m.name), kind, self.limits.max_uncompressed_layer_bytes, what) as f:
+        with decompressing_reader(self.tar.open(m.name), kind, self.limits, what) as f:
             while chunk := f.read(_CHUNK):
                 size += len(chunk)
                 h.update(chunk)
@@ -462,11 +486,7 @@ class DockerArchiveSource:
         if layer is None:
             raise NotFoundError(f"blob {desc.digest} not found in {self.path}")
         raw = self.tar.open(layer.member)
-        stream = (
-            raw
-            if layer.compression == "none"
-            else decompressing_reader(raw, layer.compression, self.limits.max_uncompressed_layer_bytes, what)
-        )
+        stream = raw if layer.compression == "none" else decompressing_reader(raw, layer.compression, self.limits, what)
         return VerifyingReader(stream, desc.digest, desc.size, what)  # type: ignore[return-value]
 
     def close(self) -> None:
@@ -623,7 +643,7 @@ class DockerArchiveDestination:
         fd, tmp = tempfile.mkstemp(prefix="layer-", suffix=".tar", dir=self._tmp)
         with (
             os.fdopen(fd, "wb") as out,
-            decompressing_reader(checked, kind, self.limits.max_uncompressed_layer_bytes, what) as f,
+            decompressing_reader(checked, kind, self.limits, what) as f,
         ):
             while chunk := f.read(_CHUNK):
                 size += len(chunk)
