@@ -3,10 +3,11 @@
 Hand-written (the ``semver`` PyPI packages are strict and reject what npm's loose
 mode accepts). Rules:
 
-- ``major.minor.patch`` compare numerically; a leading ``v`` or ``=`` and surrounding
-  blanks are ignored, as node-semver's loose mode does (``v1.2.3 == =1.2.3 == 1.2.3``).
-- A pre-release (``-alpha.1``; loose mode also accepts ``1.2.3beta`` without the
-  hyphen) sorts before the release. Identifiers compare one by one: numeric ones
+- Versions are read with node-semver's loose grammar: leading ``v``/``=``/blanks are
+  ignored (``v1.2.3 == =1.2.3 == 1.2.3``), numbers may have leading zeros and the
+  pre-release hyphen is optional (``1.2.3beta``; so ``1.2.31.2.3`` reads, as in node,
+  as ``1.2.3-1.2.3``). ``major.minor.patch`` compare numerically.
+- A pre-release (``-alpha.1``) sorts before the release. Identifiers compare one by one: numeric ones
   as integers, numeric before alphanumeric, alphanumeric ones in ASCII order; a
   longer list wins when all shared identifiers are equal.
 - Build metadata (``+...``) is ignored (SemVer item 10), except in :data:`PUB`,
@@ -35,6 +36,15 @@ _SEMVER = re.compile(
 )
 _LOOSE_PREFIX = re.compile(r"[v=\s]*")
 _LEAD = re.compile(r"[0-9.]*")
+_NONNUM = r"[0-9]*[a-zA-Z-][a-zA-Z0-9-]*"
+_PRE_ID = rf"(?:{_NONNUM}|[0-9]+)"
+# node-semver's LOOSE expression (src/internal/re.js), byte for byte in meaning
+_NODE_LOOSE = re.compile(
+    rf"[v=\s]*([0-9]+)\.([0-9]+)\.([0-9]+)(?:-?({_PRE_ID}(?:\.{_PRE_ID})*))?"
+    r"(?:\+([a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*))?\Z",
+    re.ASCII,
+)
+_MAX_SAFE = 2**53 - 1
 
 _Ident = tuple[int, int | str]
 
@@ -52,17 +62,23 @@ def _idents(text: str) -> tuple[_Ident, ...]:
 @functools.lru_cache(maxsize=65536)
 def parse(version: str, build_orders: bool = False) -> tuple[Any, ...]:
     """Sort key of ``version`` (see the module docstring)."""
-    text = _LOOSE_PREFIX.sub("", version.strip(), count=1)
-    lead = _LEAD.match(text)
-    assert lead is not None
-    numbers = [int(p) for p in lead.group(0).split(".") if p]
-    tail = text[lead.end() :]
-    while len(numbers) > 3 and numbers[-1] == 0:
-        numbers.pop()
-    while len(numbers) < 3:
-        numbers.append(0)
-    pre, _, build = tail.partition("+")
-    pre = pre.removeprefix("-")
+    text = version.strip()
+    m = _NODE_LOOSE.match(text)
+    if m is not None:
+        numbers = [int(m.group(1)), int(m.group(2)), int(m.group(3))]
+        pre, build = m.group(4) or "", m.group(5) or ""
+    else:
+        text = _LOOSE_PREFIX.sub("", text, count=1)
+        lead = _LEAD.match(text)
+        assert lead is not None
+        numbers = [int(p) for p in lead.group(0).split(".") if p]
+        tail = text[lead.end() :]
+        while len(numbers) > 3 and numbers[-1] == 0:
+            numbers.pop()
+        while len(numbers) < 3:
+            numbers.append(0)
+        pre, _, build = tail.partition("+")
+        pre = pre.removeprefix("-")
     pre_key: tuple[Any, ...] = (0, _idents(pre)) if pre else (1,)
     key: tuple[Any, ...] = (tuple(numbers), pre_key)
     if build_orders:
@@ -84,9 +100,14 @@ class SemverComparator(Comparator):
         return int(ka > kb) - int(ka < kb)
 
     def valid(self, version: str) -> bool:
-        """Strict SemVer 2.0.0 after dropping one leading ``v`` (npm also allows ``=``)."""
-        text = version[1:] if version[:1] in ("v", "=") else version
-        return bool(_SEMVER.match(text))
+        """node-semver's strict ``valid()``: SemVer 2.0.0, optional ``v``, surrounding blanks allowed.
+
+        Like node, numbers above 2**53-1 and strings over 256 characters are refused.
+        """
+        text = version.strip()
+        text = text[1:] if text[:1] == "v" else text
+        m = _SEMVER.match(text)
+        return m is not None and len(version) <= 256 and all(int(g) <= _MAX_SAFE for g in m.groups()[:3])
 
 
 SEMVER = SemverComparator("semver")
