@@ -17,7 +17,13 @@ def trust_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Key pairs written by ``lockgate key generate`` (name -> PREFIX; PREFIX.key and PREFIX.pub exist)."""
     d = tmp_path_factory.mktemp("trust-keys")
     out = {}
-    for name, alg in (("alice", "ecdsa-p256"), ("bob", "ed25519"), ("carol", "ecdsa-p384"), ("mallory", "ecdsa-p256")):
+    for name, alg in (
+        ("alice", "ecdsa-p256"),
+        ("bob", "ed25519"),
+        ("carol", "ecdsa-p384"),
+        ("mallory", "ecdsa-p256"),
+        ("dave", "rsa-3072"),
+    ):
         r = lockgate(
             "key", "generate", "--out", str(d / name), "--algorithm", alg, env={"LOCKGATE_CONFIG_DIR": str(d / "cfg")}
         )

@@ -14,38 +14,34 @@ ALGS = ["ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072"]
 
 
 @pytest.fixture(scope="module")
-def keypairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("keys")
-    out = {}
-    for alg in ALGS:
-        r = lockgate(
-            "key", "generate", "--out", str(d / alg), "--algorithm", alg, env={"LOCKGATE_CONFIG_DIR": str(d / "cfg")}
-        )
-        assert r.returncode == 0, r.stderr
-        out[alg] = d / alg
-    return out
+def keypairs(trust_keys: dict[str, Path]) -> dict[str, Path]:
+    """Algorithm -> key prefix, from the session's CLI-generated keys."""
+    by_alg = {"ecdsa-p256": "alice", "ed25519": "bob", "ecdsa-p384": "carol", "rsa-3072": "dave"}
+    return {alg: trust_keys[name] for alg, name in by_alg.items()}
+
+
+def _libsodium_ed25519ph_verify(pub: Path, sig: bytes, data: bytes) -> bool:
+    """cosign signs with Ed25519ph; openssl 3.0 lacks it, so libsodium's multi-part API is the oracle."""
+    import nacl.bindings as sodium
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_public_key(pub.read_bytes())
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    state = sodium.crypto_sign_ed25519ph_state()
+    sodium.crypto_sign_ed25519ph_update(state, data)
+    try:
+        return bool(sodium.crypto_sign_ed25519ph_final_verify(state, sig, raw))
+    except Exception:
+        return False
 
 
 def _openssl_verify(alg: str, pub: Path, sig: Path, data: Path, tmp: Path) -> bool:
     raw = tmp / "sig.raw"
     raw.write_bytes(base64.b64decode(sig.read_bytes()))
     if alg == "ed25519":
-        cmd = [
-            "openssl",
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            str(pub),
-            "-rawin",
-            "-in",
-            str(data),
-            "-sigfile",
-            str(raw),
-        ]
-    else:
-        digest = "-sha384" if alg == "ecdsa-p384" else "-sha256"
-        cmd = ["openssl", "dgst", digest, "-verify", str(pub), "-signature", str(raw), str(data)]
+        return _libsodium_ed25519ph_verify(pub, raw.read_bytes(), data.read_bytes())
+    digest = "-sha384" if alg == "ecdsa-p384" else "-sha256"
+    cmd = ["openssl", "dgst", digest, "-verify", str(pub), "-signature", str(raw), str(data)]
     return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -210,3 +211,38 @@ def test_cli_missing_password_is_usage_error(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "LOCKGATE_PASSWORD" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x.key").exists()
+
+
+def test_ed25519ph_rfc8032_vector_and_libsodium_oracle() -> None:
+    """RFC 8032 section 7.3 (Ed25519ph, 'abc'); libsodium's multi-part API is the independent oracle."""
+    import nacl.bindings as sodium
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from lockgate.trust.keys.ed25519ph import sign_prehashed, verify_prehashed
+    from lockgate.trust.keys.files import FileSigner
+
+    seed = bytes.fromhex("833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42")
+    want = bytes.fromhex(
+        "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae41"
+        "31f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406"
+    )
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    assert sign_prehashed(key, hashlib.sha512(b"abc").digest()) == want
+    verify_prehashed(key.public_key(), hashlib.sha512(b"abc").digest(), want)
+    with pytest.raises(IntegrityError):
+        verify_prehashed(key.public_key(), hashlib.sha512(b"abd").digest(), want)
+
+    for _ in range(3):
+        k = ed25519.Ed25519PrivateKey.generate()
+        msg = os.urandom(200)
+        ours = FileSigner(k).sign_digest(hashlib.sha512(msg).digest())
+        raw_pub = k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        state = sodium.crypto_sign_ed25519ph_state()
+        sodium.crypto_sign_ed25519ph_update(state, msg)
+        assert sodium.crypto_sign_ed25519ph_final_verify(state, ours, raw_pub)
+        assert FileSigner(k).sign(msg) == ours  # libsodium path and prehash path agree (deterministic)
+        pub = PublicKey(k.public_key())
+        pub.verify(msg, ours)
+        pub.verify(msg, k.sign(msg))  # pure Ed25519 (older cosign) is accepted too
+        with pytest.raises(IntegrityError):
+            pub.verify(msg + b"!", ours)

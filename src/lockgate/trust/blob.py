@@ -1,8 +1,9 @@
 """Detached blob signatures in cosign's ``sign-blob`` format.
 
-The signature file is the base64 of the raw signature (DER for ECDSA) over the file; files are hashed while
-streaming, so memory stays constant for ECDSA and RSA keys (Ed25519 signs the message itself and needs the
-whole file in memory, as cosign's pure-Ed25519 mode does).
+The signature file is the base64 of the raw signature (DER for ECDSA, Ed25519ph for Ed25519) over the
+file; files are hashed while streaming, so memory stays constant. Only signers that cannot sign a digest
+(pure-Ed25519 PKCS#11 tokens) and pure-Ed25519 signatures (older cosign) need the whole file in memory;
+that fallback is limited to :data:`MAX_PURE_BYTES`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lockgate.trust.keys.model import PublicKey, Signer
 
 CHUNK = 1024 * 1024
 MAX_SIGNATURE_FILE = 64 * 1024
+MAX_PURE_BYTES = 512 * 1024 * 1024
 
 
 def _digests(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
@@ -37,6 +39,8 @@ def _digests(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
 
 def _read_all(path: Path) -> bytes:
     try:
+        if path.stat().st_size > MAX_PURE_BYTES:
+            raise InputError(f"{path} is too large for a pure-Ed25519 signature (limit {MAX_PURE_BYTES} bytes)")
         return path.read_bytes()
     except FileNotFoundError:
         raise NotFoundError(f"file {path} not found") from None
@@ -47,9 +51,13 @@ def _read_all(path: Path) -> bytes:
 def sign_blob(path: Path, signer: Signer) -> bytes:
     """The raw signature over the file at ``path``."""
     pub = signer.public_key
-    if not pub.hash_name:
-        return signer.sign(_read_all(path))
-    return signer.sign_digest(_digests(path, (pub.hash_name,))[pub.hash_name])
+    digest = _digests(path, (pub.hash_name,))[pub.hash_name]
+    try:
+        return signer.sign_digest(digest)
+    except ConfigError:
+        if pub.algorithm != "ed25519":
+            raise
+    return signer.sign(_read_all(path))
 
 
 def encode_signature(sig: bytes) -> bytes:
@@ -80,11 +88,16 @@ def read_signature_file(path: Path) -> bytes:
 
 def verify_blob(path: Path, key: PublicKey, signature: bytes) -> None:
     """Raise :class:`IntegrityError` unless ``signature`` by ``key`` covers the file at ``path``."""
-    if not key.hash_name:
-        key.verify(_read_all(path), signature)
-        return
     names = tuple(dict.fromkeys((key.hash_name, "sha256")))
     try:
         key.verify_digests(_digests(path, names), signature)
+        return
     except IntegrityError:
-        raise IntegrityError(f"signature does not match {path.name} for key {key.key_id[:16]}") from None
+        pass
+    if key.algorithm == "ed25519" and path.stat().st_size <= MAX_PURE_BYTES:
+        try:
+            key.verify(_read_all(path), signature)  # pure Ed25519 (older cosign, PKCS#11 tokens)
+            return
+        except IntegrityError:
+            pass
+    raise IntegrityError(f"signature does not match {path.name} for key {key.key_id[:16]}")

@@ -125,20 +125,33 @@ class FileSigner:
 
     def sign(self, data: bytes) -> bytes:
         if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
-            return self.private_key.sign(data)
+            return _libsodium_ed25519ph(self.private_key, data)
         alg = hash_algorithm(self.public_key.hash_name)
         h = hashes.Hash(alg)
         h.update(data)
         return self.sign_digest(h.finalize())
 
     def sign_digest(self, digest: bytes) -> bytes:
-        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
-            raise ConfigError("Ed25519 keys sign the whole message, not a digest")
         check_digest_length(self.public_key, digest)
+        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
+            from lockgate.trust.keys.ed25519ph import sign_prehashed
+
+            return sign_prehashed(self.private_key, digest)
         alg = utils.Prehashed(hash_algorithm(self.public_key.hash_name))
         if isinstance(self.private_key, rsa.RSAPrivateKey):
             return self.private_key.sign(digest, padding.PKCS1v15(), alg)
         return self.private_key.sign(digest, ec.ECDSA(alg))
+
+
+def _libsodium_ed25519ph(key: ed25519.Ed25519PrivateKey, data: bytes) -> bytes:
+    """Ed25519ph via libsodium's multi-part API (constant-time) when the whole message is at hand."""
+    import nacl.bindings as sodium
+
+    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    state = sodium.crypto_sign_ed25519ph_state()
+    sodium.crypto_sign_ed25519ph_update(state, data)
+    return bytes(sodium.crypto_sign_ed25519ph_final_create(state, seed + pub))
 
 
 def load_file_signer(path: Path, password: bytes | Callable[[], bytes] | None) -> FileSigner:

@@ -2,8 +2,9 @@
 
 Signature schemes follow cosign's defaults for key files (sigstore's ``LoadDefaultSignerVerifier``):
 ECDSA signs a SHA-256 (P-256), SHA-384 (P-384) or SHA-512 (P-521) digest with a DER signature; RSA uses
-PKCS#1 v1.5 with SHA-256; Ed25519 signs the message itself. Verification also accepts RSA-PSS and, for
-ECDSA keys on larger curves, SHA-256 (what older cosign releases produced).
+PKCS#1 v1.5 with SHA-256; Ed25519 keys use Ed25519ph over SHA-512 (cosign's ``WithED25519ph`` default).
+Verification also accepts RSA-PSS, pure Ed25519 (older cosign, PKCS#11 tokens) and, for ECDSA keys on
+larger curves, SHA-256 (what older cosign releases produced).
 
 Two key IDs exist: lockgate's (lowercase hex SHA-256 of the DER SubjectPublicKeyInfo) and the
 securesystemslib/in-toto keyid (SHA-256 of the canonical JSON of ``{keytype, scheme, keyval}``), which is
@@ -125,9 +126,9 @@ class PublicKey:
 
     @property
     def hash_name(self) -> str:
-        """Digest the signer hashes with (``""`` for Ed25519, which signs the message itself)."""
+        """Digest the signer hashes with (``sha512`` for Ed25519ph)."""
         if isinstance(self.key, ed25519.Ed25519PublicKey):
-            return ""
+            return "sha512"
         if isinstance(self.key, rsa.RSAPublicKey):
             return "sha256"
         return _CURVE_HASH.get(self.key.curve.name, "sha256")
@@ -146,19 +147,19 @@ class PublicKey:
         if isinstance(self.key, ed25519.Ed25519PublicKey):
             try:
                 self.key.verify(signature, data)
+                return
             except InvalidSignature:
-                raise IntegrityError(f"invalid signature for key {self.key_id[:16]}") from None
-            return
+                pass  # not pure Ed25519; try Ed25519ph below
         digests = {name: hashlib.new(name, data).digest() for name in self._accepted_hashes()}
         self._verify_digests(digests, signature)
 
     def verify_digests(self, digests: dict[str, bytes], signature: bytes) -> None:
         """Verify over precomputed digests (``{"sha256": ...}``); used for streaming blobs."""
-        if isinstance(self.key, ed25519.Ed25519PublicKey):
-            raise IntegrityError("Ed25519 signatures cover the message, not a digest")
         self._verify_digests(digests, signature)
 
     def _accepted_hashes(self) -> tuple[str, ...]:
+        if isinstance(self.key, ed25519.Ed25519PublicKey):
+            return ("sha512",)
         return tuple(dict.fromkeys((self.hash_name, "sha256")))
 
     def _verify_digests(self, digests: dict[str, bytes], signature: bytes) -> None:
@@ -166,6 +167,14 @@ class PublicKey:
             digest = digests.get(name)
             if digest is None:
                 continue
+            if isinstance(self.key, ed25519.Ed25519PublicKey):
+                from lockgate.trust.keys.ed25519ph import verify_prehashed
+
+                try:
+                    verify_prehashed(self.key, digest, signature)
+                    return
+                except IntegrityError:
+                    continue
             alg = utils.Prehashed(hash_algorithm(name))
             try:
                 if isinstance(self.key, rsa.RSAPublicKey):
@@ -203,9 +212,9 @@ class Signer(Protocol):
     """The plug-in interface for signing keys (files, PKCS#11 tokens, KMS plug-ins).
 
     ``sign`` returns a signature in the format :meth:`PublicKey.verify` accepts: DER ECDSA over the
-    curve's default digest, RSA PKCS#1 v1.5 SHA-256, or an Ed25519 signature. ``sign_digest`` signs a
-    digest computed with ``public_key.hash_name`` (streaming large files); Ed25519 signers raise
-    :class:`~lockgate.errors.ConfigError` there.
+    curve's default digest, RSA PKCS#1 v1.5 SHA-256, or Ed25519ph (pure Ed25519 is accepted too).
+    ``sign_digest`` signs a digest computed with ``public_key.hash_name`` (streaming large files); signers
+    that cannot sign digests (pure-Ed25519 tokens) raise :class:`~lockgate.errors.ConfigError` there.
     """
 
     @property
