@@ -278,3 +278,28 @@ def test_bad_names_never_reach_the_wire(registry: RunningRegistry) -> None:
             with pytest.raises(InputError):
                 call()
         assert c.transport._scheme is None  # nothing was sent, not even the probe
+
+
+def test_docker_schema2_image(registry: RunningRegistry, small_image: OCILayout, tmp_path) -> None:
+    """skopeo converts to a Docker schema 2 manifest on push; lockgate pulls it unchanged."""
+    from lockgate.oci.model import DOCKER_MANIFEST
+
+    repo = unique_repo()
+    ref = registry.ref(repo, "d2")
+    skopeo(
+        "copy", "--quiet", "--format", "v2s2", *registry.skopeo_flags("dest"), small_image.skopeo_ref, f"docker://{ref}"
+    )
+    oracle = skopeo_raw("inspect", "--raw", *skopeo_inspect_flags(registry), f"docker://{ref}")
+    src = RegistrySource(Reference.parse(ref), registry.options())
+    try:
+        image = load_image(src)
+        assert image.manifest.media_type == DOCKER_MANIFEST
+        assert image.manifest.raw == oracle
+        assert image.digest == _manifest_digest(oracle, tmp_path)
+        head = src.client.head_manifest(repo, "d2")
+        assert head is not None and (head.media_type, head.digest) == (DOCKER_MANIFEST, image.digest)
+        for layer in image.layers:
+            with src.open_blob(layer) as f:
+                assert hashlib.sha256(f.read()).hexdigest() == layer.digest.partition(":")[2]
+    finally:
+        src.close()

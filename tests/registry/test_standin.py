@@ -216,9 +216,9 @@ def test_tags_pagination_follows_link() -> None:
         return Reply(200, json.dumps({"name": "app", "tags": page}).encode(), headers)
 
     with standin(handler) as s, RegistryClient(s.host, RegistryOptions(retries=0)) as c:
-        assert c.tags("app", page_size=2) == tags
+        assert c.tags("app", page_size=1) == tags
         pages = [r.path for r in s.requests if "/tags/list" in r.path]
-    assert pages == ["/v2/app/tags/list?n=2", "/v2/app/tags/list?n=2&last=t1", "/v2/app/tags/list?n=2&last=t3"]
+    assert pages == ["/v2/app/tags/list?n=1"] + [f"/v2/app/tags/list?n=1&last=t{i}" for i in range(4)]
 
 
 def test_next_link_parsing() -> None:
