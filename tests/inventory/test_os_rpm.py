@@ -264,3 +264,50 @@ def test_imported_signing_keys_are_listed_like_rpm_and_trivy(tmp_path: Path) -> 
     assert not gaps
     got = sorted((p.name, p.version, p.arch, dict(p.metadata).get("source_rpm", "(none)")) for p in pkgs)
     assert got == expected
+
+
+MANIFEST_QF = (
+    "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{INSTALLTIME}\\t%{BUILDTIME}\\t%{VENDOR}\\t%{EPOCH}\\t%{SIZE}\\t%{ARCH}"
+    "\\t%{EPOCHNUM}\\t%{SOURCERPM}\\n"
+)
+
+
+def test_mariner_distroless_manifest_matches_rpmdb_and_trivy(tmp_path: Path) -> None:
+    """The manifest is what Mariner's image build writes with ``rpm -qa --qf``; generate it with
+    the system rpm from the real Mariner database, then compare with that database and with Trivy."""
+    from lockgate.inventory.os.rpm.manifest import MANIFEST_PATH
+    from tests.inventory.test_os_trivy import _scan, _trivy, _trivy_packages
+
+    dbdir = tmp_path / "db"
+    dbdir.mkdir()
+    shutil.copy(RPM / "go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite", dbdir / "rpmdb.sqlite")
+    (dbdir / "rpmdb.sqlite").chmod(0o644)
+    manifest = subprocess.run(
+        ["rpm", "--dbpath", str(dbdir), "--define", "_db_backend sqlite", "-qa", "--qf", MANIFEST_QF],
+        capture_output=True,
+        check=True,
+    ).stdout
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    (root / MANIFEST_PATH).parent.mkdir(parents=True)
+    (root / MANIFEST_PATH).write_bytes(manifest)
+    shutil.copy(CORPUS / "pkgdb/os-release/trivy/mariner-2.0", root / "etc/os-release")
+    os, packages = _scan(root)
+    assert os is not None and os.family == "cbl-mariner"
+    from_db, _ = read_rpmdb((RPM / "go-rpmdb/cbl-mariner-2.0/rpmdb.sqlite").read_bytes(), "x")
+    assert sorted((p.name, p.version, p.arch, p.source_name, p.source_version) for p in packages) == sorted(
+        (p.name, p.version, p.arch, p.source_name, p.source_version) for p in from_db
+    )
+    assert {(p.name, p.version, p.purl) for p in packages} == _trivy_packages(_trivy(root, tmp_path))
+
+
+def test_manifest_bad_lines_are_a_gap() -> None:
+    from lockgate.inventory.os.rpm.manifest import MANIFEST_PATH, RpmManifestAnalyzer
+
+    good = b"bash\t5.1.8-1.cm2\t1\t1\tMicrosoft Corporation\t(none)\t10\tx86_64\t0\tbash-5.1.8-1.cm2.src.rpm\n"
+    result = run_analyzer(RpmManifestAnalyzer(), MANIFEST_PATH, good + b"garbage line\n" + good.replace(b"bash", b"sh"))
+    assert [(p.name, p.version, p.source_name) for p in result.packages] == [
+        ("bash", "5.1.8-1.cm2", "bash"),
+        ("sh", "5.1.8-1.cm2", "sh"),
+    ]
+    assert len(result.gaps) == 1 and "line 2" in result.gaps[0].reason

@@ -17,6 +17,7 @@ def os_analyzers() -> list[Analyzer]:
     from lockgate.inventory.os.dpkg_copyright import DpkgCopyrightAnalyzer
     from lockgate.inventory.os.release import OSReleaseAnalyzer
     from lockgate.inventory.os.rpm.analyzer import RpmAnalyzer
+    from lockgate.inventory.os.rpm.manifest import RpmManifestAnalyzer
 
     return [
         OSReleaseAnalyzer(),
@@ -25,6 +26,7 @@ def os_analyzers() -> list[Analyzer]:
         OpkgAnalyzer(),
         ApkAnalyzer(),
         RpmAnalyzer(),
+        RpmManifestAnalyzer(),
     ]
 
 
