@@ -273,3 +273,26 @@ def test_hardlinked_files_are_analysed_with_their_target_content(tmp_path: Path)
     tar = TarBuilder().file("a/key", b"SECRET-MARKER").hardlink("b/key", "a/key").bytes()
     res = scan(tmp_path, [tar], Marker())
     assert sorted(f.location.path for f in res.findings) == ["a/key", "b/key"]
+
+
+def test_compression_is_sniffed_not_trusted(tmp_path: Path) -> None:
+    """A gzip blob declared as a plain tar (and a plain tar declared as gzip) still reads, as containerd does."""
+    tar = TarBuilder().file("etc/os-release", OS_RELEASE).bytes()
+    res = scan(
+        tmp_path,
+        [
+            RawLayer(tar=tar, compression="gzip", media_type="application/vnd.oci.image.layer.v1.tar"),
+            RawLayer(tar=tar, compression="none", media_type="application/vnd.oci.image.layer.v1.tar+gzip"),
+        ],
+        OsRelease(),
+    )
+    assert res.gaps == () and res.os is not None
+    assert res.layers[0] == res.layers[1] == "sha256:" + __import__("hashlib").sha256(tar).hexdigest()
+
+
+def test_encrypted_layer_is_a_clear_gap(tmp_path: Path) -> None:
+    tar = TarBuilder().file("etc/os-release", OS_RELEASE).bytes()
+    enc = RawLayer(tar=tar, compression="gzip", media_type="application/vnd.oci.image.layer.v1.tar+gzip+encrypted")
+    res = scan(tmp_path, [enc, tar], OsRelease())
+    assert "layer is encrypted" in reasons(res.gaps)
+    assert res.os is not None

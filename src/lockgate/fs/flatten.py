@@ -331,8 +331,9 @@ def flatten(
             stream = LayerStream(image.source, desc, limits=settings.limits, label=claim, progress=progress)
             f.touched = set()
             try:
-                for item in stream:
-                    f.apply(item)
+                with stream as items:
+                    for item in items:
+                        f.apply(item)
             except LayerBrokenError:
                 pass
             f.counts.gaps.extend(stream.gaps)

@@ -17,16 +17,16 @@ import gzip
 import hashlib
 import tarfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import BinaryIO, cast
 
 from lockgate.config import Limits
-from lockgate.errors import InputError, LimitExceededError
+from lockgate.errors import InputError, LimitExceededError, NotFoundError
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.model import FileEntry, FileType
 from lockgate.fs.paths import UnsafePathError, Whiteout, classify, normalize, normalize_link_target
 from lockgate.oci.image import ImageSource
-from lockgate.oci.model import Descriptor, layer_compression
+from lockgate.oci.model import ENCRYPTED_SUFFIX, Descriptor, layer_compression
 
 RATIO_GRACE_BYTES = 64 * 1024 * 1024
 """Decompressed bytes allowed before the compression-ratio bomb check starts."""
@@ -60,10 +60,40 @@ def _low_level_errors() -> tuple[type[BaseException], ...]:
     return (EOFError, tarfile.TarError, zlib.error, OSError, zstandard.ZstdError, gzip.BadGzipFile)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def sniff_compression(head: bytes) -> str | None:
+    """``gzip``/``zstd`` from a blob's first bytes (as containerd does), else None."""
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    return None
+
+
+class _Prefixed:
+    """A reader that first returns bytes already peeked from ``raw``."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n is None or n < 0:
+                data, self._head = self._head + self._raw.read(), b""
+                return data
+            data, self._head = self._head[:n], self._head[n:]
+            return data
+        return self._raw.read(n)
+
+
 class _Counting:
     """Counts compressed bytes (for the ratio check) and reports progress."""
 
-    def __init__(self, raw: BinaryIO, progress: ProgressFn | None) -> None:
+    def __init__(self, raw: BinaryIO | _Prefixed, progress: ProgressFn | None) -> None:
         self._raw = raw
         self._progress = progress
         self.count = 0
@@ -198,6 +228,7 @@ class LayerStream:
         self._hashing: _Hashing | None = None
         self._broken = False
         self._raw: BinaryIO | None = None
+        self._gen: Generator[LayerItem, None, None] | None = None
 
     @property
     def what(self) -> str:
@@ -266,23 +297,50 @@ class LayerStream:
         return done
 
     # -- iteration --------------------------------------------------------------------------
+    def __enter__(self) -> Iterator[LayerItem]:
+        """Iterate inside ``with``: leaving the block closes the blob even after an early exit."""
+        self._gen = self._items()
+        return self._gen
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop iterating and close the blob (safe to call more than once)."""
+        if self._gen is not None:
+            self._gen.close()
+            self._gen = None
+
     def __iter__(self) -> Iterator[LayerItem]:
+        return self._items()
+
+    def _items(self) -> Generator[LayerItem, None, None]:
+        mt = self._desc.media_type
+        if mt.endswith(ENCRYPTED_SUFFIX):
+            self._layer_gap("layer is encrypted; decrypt the image first (--decryption-key)")
+            return
         try:
-            compression = layer_compression(self._desc.media_type)
+            declared = layer_compression(mt)
         except InputError as e:
             self._layer_gap(str(e))
             return
         if self._desc.size > self._limits.max_layer_bytes:
             self._layer_gap(f"layer is {self._desc.size} bytes (limit {self._limits.max_layer_bytes})")
             return
-        raw = self._source.open_blob(self._desc)
+        try:
+            raw = self._source.open_blob(self._desc)
+        except NotFoundError as e:
+            self._layer_gap(f"layer blob not available: {e}")
+            return
         self._raw = raw
         try:
-            yield from self._iterate(raw, compression)
+            head = raw.read(4)
+            compression = sniff_compression(head) or declared
+            yield from self._iterate(_Prefixed(head, raw), compression)
         finally:
             raw.close()
 
-    def _iterate(self, raw: BinaryIO, compression: str) -> Iterator[LayerItem]:
+    def _iterate(self, raw: BinaryIO | _Prefixed, compression: str) -> Iterator[LayerItem]:
         errors = _low_level_errors()
         counted = _Counting(raw, self._progress)
         hashing = _Hashing(_decompressor(counted, compression), counted, self._limits, self.what)

@@ -77,58 +77,59 @@ def analyze_layer(
     kept: dict[str, bytes] = {}
     kept_bytes = 0
     try:
-        for item in stream:
-            entry = item.entry
-            if item.whiteout is Whiteout.DELETE:
-                whiteouts.add(entry.path)
-                continue
-            if item.whiteout is Whiteout.OPAQUE:
-                opaque.add(entry.path)
-                continue
-            path = entry.path
-            if entry.type is FileType.DIR:
-                dirs.add(path)
-                nondirs.discard(path)
-            else:
-                nondirs.add(path)
-                dirs.discard(path)
-            for bucket in per:  # a duplicate entry replaces the earlier one
-                if isinstance(bucket, dict):
-                    bucket.pop(path, None)
-            read: Callable[[], bytes] | None = item.read
-            offered = entry
-            if entry.type is FileType.HARDLINK:
-                target = files.get(entry.linkname)
-                if target is not None:
-                    offered = FileEntry(
-                        path=path,
-                        size=target.size,
-                        mode=entry.mode,
-                        uid=entry.uid,
-                        gid=entry.gid,
-                        type=FileType.FILE,
-                        linkname=entry.linkname,
-                        layer=entry.layer,
-                    )
-                    data = kept.get(entry.linkname)
-                    read = _const(data) if data is not None else None
-            elif entry.type is FileType.FILE:
-                files[path] = entry
-            wanted = dispatcher.wanted(offered)
-            if not wanted:
-                continue
-            if entry.type is FileType.FILE and read is not None and dispatcher.needs_content(offered, wanted):
-                content = item.read()
-                if kept_bytes + len(content) <= HARDLINK_CONTENT_BUDGET:
-                    kept[path] = content
-                    kept_bytes += len(content)
-                read = _const(content)
-            for i, res in dispatcher.run(offered, wanted, read):
-                bucket = per[i]
-                if isinstance(bucket, dict):
-                    bucket[path] = res
+        with stream as items:
+            for item in items:
+                entry = item.entry
+                if item.whiteout is Whiteout.DELETE:
+                    whiteouts.add(entry.path)
+                    continue
+                if item.whiteout is Whiteout.OPAQUE:
+                    opaque.add(entry.path)
+                    continue
+                path = entry.path
+                if entry.type is FileType.DIR:
+                    dirs.add(path)
+                    nondirs.discard(path)
                 else:
-                    bucket.append((path, res))
+                    nondirs.add(path)
+                    dirs.discard(path)
+                for bucket in per:  # a duplicate entry replaces the earlier one
+                    if isinstance(bucket, dict):
+                        bucket.pop(path, None)
+                read: Callable[[], bytes] | None = item.read
+                offered = entry
+                if entry.type is FileType.HARDLINK:
+                    target = files.get(entry.linkname)
+                    if target is not None:
+                        offered = FileEntry(
+                            path=path,
+                            size=target.size,
+                            mode=entry.mode,
+                            uid=entry.uid,
+                            gid=entry.gid,
+                            type=FileType.FILE,
+                            linkname=entry.linkname,
+                            layer=entry.layer,
+                        )
+                        data = kept.get(entry.linkname)
+                        read = _const(data) if data is not None else None
+                elif entry.type is FileType.FILE:
+                    files[path] = entry
+                wanted = dispatcher.wanted(offered)
+                if not wanted:
+                    continue
+                if entry.type is FileType.FILE and read is not None and dispatcher.needs_content(offered, wanted):
+                    content = item.read()
+                    if kept_bytes + len(content) <= HARDLINK_CONTENT_BUDGET:
+                        kept[path] = content
+                        kept_bytes += len(content)
+                    read = _const(content)
+                for i, res in dispatcher.run(offered, wanted, read):
+                    bucket = per[i]
+                    if isinstance(bucket, dict):
+                        bucket[path] = res
+                    else:
+                        bucket.append((path, res))
     except LayerBrokenError:
         pass  # the gap is on the stream; keep what was read
     results: dict[str, Items] = {}
