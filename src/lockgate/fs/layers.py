@@ -320,7 +320,7 @@ class LayerStream:
             self._layer_gap("layer is encrypted; decrypt the image first (--decryption-key)")
             return
         try:
-            declared = layer_compression(mt)
+            layer_compression(mt)  # refuses media types that are not layers at all
         except InputError as e:
             self._layer_gap(str(e))
             return
@@ -335,7 +335,7 @@ class LayerStream:
         self._raw = raw
         try:
             head = raw.read(4)
-            compression = sniff_compression(head) or declared
+            compression = sniff_compression(head) or "none"  # the bytes decide, as in containerd
             yield from self._iterate(_Prefixed(head, raw), compression)
         finally:
             raw.close()
