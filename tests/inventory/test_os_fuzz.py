@@ -12,6 +12,7 @@ from lockgate.inventory.os.dpkg_copyright import DpkgCopyrightAnalyzer
 from lockgate.inventory.os.release import OSReleaseAnalyzer
 from lockgate.inventory.os.rpm.analyzer import RpmAnalyzer, read_rpmdb
 from lockgate.inventory.os.rpm.header import parse_header
+from lockgate.inventory.os.rpm.manifest import MANIFEST_PATH, RpmManifestAnalyzer
 from tests.conftest import CORPUS
 
 TARGETS = [
@@ -20,6 +21,7 @@ TARGETS = [
     (OpkgAnalyzer(), "usr/lib/opkg/status"),
     (ApkAnalyzer(), "lib/apk/db/installed"),
     (RpmAnalyzer(), "var/lib/rpm/Packages"),
+    (RpmManifestAnalyzer(), MANIFEST_PATH),
     (DpkgCopyrightAnalyzer(), "usr/share/doc/x/copyright"),
     (OSReleaseAnalyzer(), "etc/os-release"),
     (OSReleaseAnalyzer(), "etc/redhat-release"),

@@ -54,6 +54,7 @@ def test_debian_image_matches_trivy(debian_image: Any, tmp_path: Path) -> None:
     trivy_os = report["Metadata"]["OS"]
     assert (os.family, os.version) == (trivy_os["Family"], trivy_os["Name"])
     assert os.eol == "2028-06-30"
+    assert os.codename == "bookworm"
 
     trivy_pkgs = {p["Name"]: p for r in report["Results"] if r.get("Class") == "os-pkgs" for p in r["Packages"]}
     assert len(trivy_pkgs) > 50

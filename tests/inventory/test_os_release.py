@@ -83,6 +83,7 @@ def test_release_files_without_os_release() -> None:
     ol = detect("etc/oracle-release", b"Oracle Linux Server release 8.10\n")
     assert select_os([detect("etc/redhat-release", b"Red Hat Enterprise Linux release 8.10\n"), ol]) == ol
     assert select_os([debian := detect("etc/debian_version", b"12.5\n")]) == debian
+    assert debian is not None and (debian.version, debian.codename) == ("12.5", "bookworm")
     assert select_os([]) is None
 
 

@@ -79,6 +79,18 @@ _ID_FAMILY: Mapping[str, str] = {
     "openwrt": "openwrt",
 }
 
+# debian_version carries only the number; advisories (Debian security tracker) use codenames.
+_DEBIAN_CODENAMES: Mapping[str, str] = {
+    "7": "wheezy",
+    "8": "jessie",
+    "9": "stretch",
+    "10": "buster",
+    "11": "bullseye",
+    "12": "bookworm",
+    "13": "trixie",
+    "14": "forky",
+}
+
 # Families whose release is rolling: no VERSION_ID is needed.
 _ROLLING = frozenset({"wolfi", "chainguard"})
 
@@ -176,7 +188,14 @@ def os_from_debian_version(text: str) -> OSInfo | None:
     if not _TOKEN.fullmatch(version):
         return None
     if version[0].isdigit():
-        return OSInfo(family="debian", version=version, source=DEBIAN_VERSION)
+        codename = _DEBIAN_CODENAMES.get(version.split(".")[0], "")
+        return OSInfo(
+            family="debian",
+            version=version,
+            codename=codename,
+            name=f"Debian GNU/Linux {version}",
+            source=DEBIAN_VERSION,
+        )
     # ``bookworm/sid`` is what Ubuntu and Debian testing ship: it does not tell them apart,
     # so only os-release decides (an image walker that breaks ties by path would otherwise
     # pick this file over etc/os-release and call Ubuntu "debian").
@@ -226,7 +245,7 @@ class OSReleaseAnalyzer:
     """Finds the distribution from the release files under ``etc/`` and ``usr/lib/``."""
 
     name = "os-release"
-    version = 1
+    version = 2
     needs_content = True
     squash = True
     max_size: int | None = 64 * 1024
