@@ -169,25 +169,34 @@ def _wanted(path: str, size: int = 1000, mode: int = 0o644) -> list[str]:
 
 
 def test_required_path_rules() -> None:
-    assert _wanted("srv/app/node_modules/chalk/package.json") == ["lang-node"]
+    assert _wanted("srv/app/node_modules/chalk/package.json") == ["lang-files"]
     assert _wanted("srv/app/package.json") == []  # the project manifest is not an installed package
     assert _wanted("srv/app/node_modules/x/package-lock.json") == []
-    assert _wanted("srv/app/package-lock.json") == ["lang-node"]
-    assert _wanted("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA") == ["lang-python"]
-    assert _wanted("usr/lib/python3/dist-packages/foo.egg-info") == ["lang-python"]
-    assert _wanted("usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO") == ["lang-python"]
-    assert _wanted("app/requirements-dev.txt") == ["lang-python"]
+    assert _wanted("srv/app/package-lock.json") == ["lang-files"]
+    assert _wanted("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA") == ["lang-files"]
+    assert _wanted("usr/lib/python3/dist-packages/foo.egg-info") == ["lang-files"]
+    assert _wanted("usr/lib/python3/dist-packages/foo.egg-info/PKG-INFO") == ["lang-files"]
+    assert _wanted("app/requirements-dev.txt") == ["lang-files"]
     assert _wanted("app/METADATA") == []
-    assert _wanted("usr/local/bundle/specifications/rake-13.0.3.gemspec") == ["lang-ruby"]
+    assert _wanted("usr/local/bundle/specifications/rake-13.0.3.gemspec") == ["lang-files"]
     assert _wanted("src/rake/rake.gemspec") == []  # a gem's source, not an installed gem
-    assert _wanted("var/www/vendor/composer/installed.json") == ["lang-php"]
+    assert _wanted("var/www/vendor/composer/installed.json") == ["lang-files"]
     assert _wanted("var/www/installed.json") == []
-    assert _wanted("app/MyApp.deps.json") == ["lang-dotnet"]
+    assert _wanted("app/MyApp.deps.json") == ["lang-files"]
     assert _wanted("opt/app/lib/guava-31.1-jre.jar") == ["lang-java"]
-    assert _wanted("src/go.mod") == ["lang-go"]
+    assert _wanted("src/go.mod") == ["lang-files"]
     assert _wanted("src/vendor/x/go.mod") == []
     assert _wanted("usr/bin/tool", size=5_000_000, mode=0o755) == ["lang-binary"]
     assert _wanted("usr/share/doc/tool", size=5_000_000, mode=0o644) == []
+
+
+def test_every_file_format_has_a_name_prefilter() -> None:
+    """The shared analyser rejects paths by name first: a format without a pre-filter would never run."""
+    from lockgate.inventory.lang import formats
+
+    for fmt in formats().values():
+        if fmt.id not in ("binary", "jar"):
+            assert fmt.names or fmt.suffixes or fmt.prefixes, fmt.id
 
 
 def test_analyzers_satisfy_the_protocol_and_have_unique_names() -> None:

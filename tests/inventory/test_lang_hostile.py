@@ -144,7 +144,7 @@ def test_huge_lockfile_is_a_gap_from_the_dispatcher() -> None:
     dispatcher = Dispatcher(analyzers, Limits())
     entry = FileEntry(path="srv/app/package-lock.json", size=10 * 1024 * 1024 * 1024)
     wanted = dispatcher.wanted(entry)
-    assert [analyzers[i].name for i in wanted] == ["lang-node"]
+    assert [analyzers[i].name for i in wanted] == ["lang-files"]
     results = dispatcher.run(entry, wanted, lambda: pytest.fail("must not read an oversized file"))  # type: ignore[arg-type,return-value]
     assert results and results[0][1].gaps
     assert "package-lock.json" in results[0][1].gaps[0].where

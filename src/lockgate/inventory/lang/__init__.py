@@ -16,14 +16,25 @@ if TYPE_CHECKING:
 _MODULES = ("python", "node", "golang", "java", "ruby", "rust", "php", "dotnet", "binary")
 
 
+_FILE_MODULES = ("python", "node", "golang", "ruby", "rust", "php", "dotnet")
+
+
 def language_analyzers() -> list[Analyzer]:
-    """One analyser per ecosystem (plus one for executables: Go build info, cargo-auditable)."""
+    """The language analysers for the walker: three, not one per format or ecosystem.
+
+    ``required`` runs for every entry of every layer, so all manifest and lock-file formats
+    share one analyser (``lang-files``: one set lookup rejects almost every path); Java
+    archives (``lang-java``) and executables (``lang-binary``) are judged differently.
+    Each ecosystem module still has its own ``analyzer()`` for callers that want one.
+    """
     import importlib
 
-    out: list[Analyzer] = []
-    for mod in _MODULES:
-        out.append(importlib.import_module(f"lockgate.inventory.lang.{mod}").analyzer())
-    return out
+    from lockgate.inventory.lang._common import LangAnalyzer
+    from lockgate.inventory.lang.binary import BinaryAnalyzer
+    from lockgate.inventory.lang.java import JavaAnalyzer
+
+    file_formats = [f for m in _FILE_MODULES for f in importlib.import_module(f"lockgate.inventory.lang.{m}").FORMATS]
+    return [LangAnalyzer("lang-files", 1, file_formats, max_size=64 * 1024 * 1024), JavaAnalyzer(), BinaryAnalyzer()]
 
 
 def formats() -> dict[str, Format]:

@@ -20,7 +20,7 @@ from packageurl import normalize as _purl_normalize
 
 from lockgate.errors import InputError
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, FileEntry, FileType
 from lockgate.inventory.model import Package
 
 MAX_JSON_DEPTH = 200
@@ -141,6 +141,11 @@ class Format:
     match: Callable[[str, str], bool]
     """(path, file name) -> wanted; must be cheap (no content)."""
     parse: ParseFn
+    names: tuple[str, ...] = ()
+    """Pre-filter: exact file names this format can have (with ``suffixes``/``prefixes``:
+    the analyser calls ``match`` only for names passing one of them)."""
+    suffixes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
 
 
 def run_format(fmt: Format, content: bytes, path: str, layer: str = "") -> AnalysisResult:
@@ -171,6 +176,11 @@ class LangAnalyzer:
         self.version = version
         self.formats = tuple(formats)
         self.max_size = max_size
+        # required() runs for every entry of every layer: reject by file name with one set
+        # lookup and two C-level string tests before any per-format matcher runs.
+        self._names = frozenset(n for f in self.formats for n in f.names)
+        self._suffixes = tuple(x for f in self.formats for x in f.suffixes)
+        self._prefixes = tuple(x for f in self.formats for x in f.prefixes)
 
     def format_for(self, path: str) -> Format | None:
         """The first format whose matcher accepts ``path``."""
@@ -182,7 +192,11 @@ class LangAnalyzer:
 
     def required(self, entry: FileEntry) -> bool:
         """Wanted when a regular file's path matches one of the formats."""
-        return entry.is_file and self.format_for(entry.path) is not None
+        path = entry.path
+        fname = path[path.rfind("/") + 1 :]
+        if fname not in self._names and not fname.endswith(self._suffixes) and not fname.startswith(self._prefixes):
+            return False
+        return entry.type is FileType.FILE and self.format_for(path) is not None
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
         """Parse the file with the matching format (gaps, never exceptions)."""

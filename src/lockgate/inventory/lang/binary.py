@@ -21,13 +21,14 @@ import struct
 import zlib
 from typing import Any
 
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, FileEntry, FileType
 from lockgate.inventory.lang._common import Collector, Format, ParseError, as_dict, as_str, run_format
 from lockgate.inventory.lang.elf import ElfFile, is_elf, parse_elf
 
 GO_MAGIC = b"\xff Go buildinf:"
 MAX_BINARY_BYTES = 256 * 1024 * 1024
 MIN_BINARY_BYTES = 512
+_NOT_BINARIES = (".sh", ".py", ".pl", ".rb", ".js", ".txt", ".so", ".json", ".h", ".c")
 _MACHO = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce")
 _MAX_DEP_JSON = 64 * 1024 * 1024
 _LDFLAGS_VERSION = re.compile(
@@ -236,10 +237,10 @@ class BinaryAnalyzer:
     def required(self, entry: FileEntry) -> bool:
         """Regular files with an execute bit, between 512 bytes and the size cap."""
         return (
-            entry.is_file
-            and bool(entry.mode & 0o111)
+            entry.mode & 0o111 != 0
             and MIN_BINARY_BYTES <= entry.size <= MAX_BINARY_BYTES
-            and not entry.name.endswith((".sh", ".py", ".pl", ".rb", ".js", ".txt", ".so"))
+            and entry.type is FileType.FILE
+            and not entry.path.endswith(_NOT_BINARIES)
         )
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:

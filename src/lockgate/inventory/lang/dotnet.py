@@ -33,7 +33,7 @@ def parse_deps_json(content: bytes, col: Collector) -> None:
         col.add(ECO, name, version, dependencies=deps_of.get(key.lower(), []), metadata=meta)
 
 
-FORMATS = (Format("deps.json", ECO, lambda p, n: n.endswith(".deps.json"), parse_deps_json),)
+FORMATS = (Format("deps.json", ECO, lambda p, n: n.endswith(".deps.json"), parse_deps_json, suffixes=(".deps.json",)),)
 
 
 def analyzer() -> LangAnalyzer:

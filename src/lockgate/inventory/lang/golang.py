@@ -110,8 +110,8 @@ def parse_go_sum(content: bytes, col: Collector) -> None:
 
 
 FORMATS = (
-    Format("go.mod", ECO, lambda p, n: n == "go.mod" and "/vendor/" not in p, parse_go_mod),
-    Format("go.sum", ECO, lambda p, n: n == "go.sum" and "/vendor/" not in p, parse_go_sum),
+    Format("go.mod", ECO, lambda p, n: n == "go.mod" and "/vendor/" not in p, parse_go_mod, names=("go.mod",)),
+    Format("go.sum", ECO, lambda p, n: n == "go.sum" and "/vendor/" not in p, parse_go_sum, names=("go.sum",)),
 )
 
 

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, FileEntry, FileType
 from lockgate.inventory.lang._common import Collector, Format, ParseError, decode, run_format
 
 ECO = "Maven"
@@ -273,7 +273,10 @@ class JavaAnalyzer:
 
     def required(self, entry: FileEntry) -> bool:
         """Regular files named like a Java archive."""
-        return entry.is_file and entry.name.lower().endswith(ARCHIVE_SUFFIXES) and entry.size > 0
+        path = entry.path
+        return (path.endswith(ARCHIVE_SUFFIXES) or path.lower().endswith(ARCHIVE_SUFFIXES)) and (
+            entry.type is FileType.FILE and entry.size > 0
+        )
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
         """Scan the archive; never raises."""

@@ -278,15 +278,29 @@ FORMATS = (
         ECO,
         lambda p, n: n == "package.json" and _in_node_modules(p),
         parse_package_json,
+        names=("package.json",),
     ),
     Format(
         "package-lock.json",
         ECO,
         lambda p, n: n in ("package-lock.json", "npm-shrinkwrap.json") and not _in_node_modules(p),
         parse_package_lock,
+        names=("package-lock.json", "npm-shrinkwrap.json"),
     ),
-    Format("yarn.lock", ECO, lambda p, n: n == "yarn.lock" and not _in_node_modules(p), parse_yarn_lock),
-    Format("pnpm-lock.yaml", ECO, lambda p, n: n == "pnpm-lock.yaml" and not _in_node_modules(p), parse_pnpm_lock),
+    Format(
+        "yarn.lock",
+        ECO,
+        lambda p, n: n == "yarn.lock" and not _in_node_modules(p),
+        parse_yarn_lock,
+        names=("yarn.lock",),
+    ),
+    Format(
+        "pnpm-lock.yaml",
+        ECO,
+        lambda p, n: n == "pnpm-lock.yaml" and not _in_node_modules(p),
+        parse_pnpm_lock,
+        names=("pnpm-lock.yaml",),
+    ),
 )
 
 

@@ -73,7 +73,7 @@ def parse_installed_json(content: bytes, col: Collector) -> None:
 
 
 FORMATS = (
-    Format("composer.lock", ECO, lambda p, n: n == "composer.lock", parse_composer_lock),
+    Format("composer.lock", ECO, lambda p, n: n == "composer.lock", parse_composer_lock, names=("composer.lock",)),
     Format(
         "installed.json",
         ECO,
@@ -82,6 +82,7 @@ FORMATS = (
             and (p == "vendor/composer/installed.json" or p.endswith("/vendor/composer/installed.json"))
         ),
         parse_installed_json,
+        names=("installed.json",),
     ),
 )
 

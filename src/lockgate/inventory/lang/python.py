@@ -204,11 +204,13 @@ def _is_metadata(path: str, name: str) -> bool:
 
 
 FORMATS = (
-    Format("python-metadata", ECO, _is_metadata, parse_metadata),
-    Format("poetry.lock", ECO, lambda p, n: n == "poetry.lock", parse_poetry_lock),
-    Format("Pipfile.lock", ECO, lambda p, n: n == "Pipfile.lock", parse_pipfile_lock),
-    Format("uv.lock", ECO, lambda p, n: n == "uv.lock", parse_uv_lock),
-    Format("requirements.txt", ECO, _is_requirements, parse_requirements),
+    Format(
+        "python-metadata", ECO, _is_metadata, parse_metadata, names=("METADATA", "PKG-INFO"), suffixes=(".egg-info",)
+    ),
+    Format("poetry.lock", ECO, lambda p, n: n == "poetry.lock", parse_poetry_lock, names=("poetry.lock",)),
+    Format("Pipfile.lock", ECO, lambda p, n: n == "Pipfile.lock", parse_pipfile_lock, names=("Pipfile.lock",)),
+    Format("uv.lock", ECO, lambda p, n: n == "uv.lock", parse_uv_lock, names=("uv.lock",)),
+    Format("requirements.txt", ECO, _is_requirements, parse_requirements, prefixes=("requirements",)),
 )
 
 

@@ -105,8 +105,15 @@ FORMATS = (
         ECO,
         lambda p, n: n.endswith(".gemspec") and (p.startswith("specifications/") or "/specifications/" in p),
         parse_gemspec,
+        suffixes=(".gemspec",),
     ),
-    Format("Gemfile.lock", ECO, lambda p, n: n in ("Gemfile.lock", "gems.locked"), parse_gemfile_lock),
+    Format(
+        "Gemfile.lock",
+        ECO,
+        lambda p, n: n in ("Gemfile.lock", "gems.locked"),
+        parse_gemfile_lock,
+        names=("Gemfile.lock", "gems.locked"),
+    ),
 )
 
 

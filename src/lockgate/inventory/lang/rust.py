@@ -26,7 +26,7 @@ def parse_cargo_lock(content: bytes, col: Collector) -> None:
         col.add(ECO, name, version, dependencies=deps, metadata=meta)
 
 
-FORMATS = (Format("Cargo.lock", ECO, lambda p, n: n == "Cargo.lock", parse_cargo_lock),)
+FORMATS = (Format("Cargo.lock", ECO, lambda p, n: n == "Cargo.lock", parse_cargo_lock, names=("Cargo.lock",)),)
 
 
 def analyzer() -> LangAnalyzer:
