@@ -296,3 +296,42 @@ def test_encrypted_layer_is_a_clear_gap(tmp_path: Path) -> None:
     res = scan(tmp_path, [enc, tar], OsRelease())
     assert "layer is encrypted" in reasons(res.gaps)
     assert res.os is not None
+
+
+def test_whiteouts_and_hardlinks_through_symlinks_never_touch_the_host(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "precious").write_text("keep me")
+    (host / "other").write_text("keep me too")
+    layer1 = TarBuilder().symlink("evil", str(host)).bytes()
+    layer2 = (
+        TarBuilder()
+        .whiteout("evil/precious")
+        .opaque("evil")
+        .hardlink("stolen", "evil/other")
+        .file("evil/new", b"x")
+        .bytes()
+    )
+    out, fres = unpack(tmp_path, [layer1, layer2])
+    assert sorted(p.name for p in host.iterdir()) == ["other", "precious"]
+    assert (host / "precious").read_text() == "keep me" and os.stat(host / "other").st_nlink == 1
+    assert not (out / "stolen").exists()
+    assert os.readlink(out / "evil") == str(host)
+    assert "stolen" in reasons(fres.gaps) and "evil/new" in reasons(fres.gaps)
+
+
+def test_destination_must_be_a_fresh_directory(tmp_path: Path) -> None:
+    from lockgate.errors import ConfigError
+
+    tar = TarBuilder().file("a", b"x").bytes()
+    img, _ = open_image(_image(tmp_path, [tar]))
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "file").write_text("mine")
+    with pytest.raises(ConfigError, match="not empty"):
+        flatten(img, busy, settings=Settings())
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ConfigError):
+        flatten(img, link, settings=Settings())
+    assert not (tmp_path / "elsewhere").exists()
