@@ -335,3 +335,13 @@ def test_destination_must_be_a_fresh_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         flatten(img, link, settings=Settings())
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_entry_count_limit(tmp_path: Path) -> None:
+    b = TarBuilder()
+    for i in range(20):
+        b.file(f"f{i:02d}", b"x")
+    rec = Recorder()
+    res = scan(tmp_path, [b.bytes()], rec, limits=Limits(max_tar_entries=5))
+    assert len(rec.seen) == 5
+    assert "more than 5 entries" in reasons(res.gaps)
