@@ -153,3 +153,21 @@ def test_all_platforms_signs_index_and_children(
         assert m["layers"][0]["mediaType"] == SIMPLESIGNING
         v = lockgate("verify", registry.ref(repo, d), "--key", f"{trust_keys['alice']}.pub")
         assert v.returncode == 0, v.stderr
+
+
+def test_basic_auth_registry_with_password_stdin(
+    basic_registry: RunningRegistry, small_image: OCILayout, skopeo_push: Push, trust_keys: dict[str, Path]
+) -> None:
+    repo = unique_repo("trust/auth")
+    digest = skopeo_push(small_image, basic_registry, repo, "v1")
+    ref = basic_registry.ref(repo, "v1")
+    creds = ("--username", basic_registry.username or "", "--password-stdin")
+    pw = f"{basic_registry.password}\n"
+    r = lockgate("sign", ref, "--key", f"{trust_keys['carol']}.key", *creds, stdin=pw)
+    assert r.returncode == 0, r.stderr
+    m = json.loads(_raw(basic_registry, basic_registry.ref(repo, digest.replace(":", "-") + ".sig")))
+    assert m["layers"][0]["mediaType"] == SIMPLESIGNING
+    v = lockgate("verify", ref, "--key", f"{trust_keys['carol']}.pub", *creds, stdin=pw)
+    assert v.returncode == 0, v.stderr
+    anon = lockgate("verify", ref, "--key", f"{trust_keys['carol']}.pub")
+    assert anon.returncode == 3 and "Traceback" not in anon.stderr

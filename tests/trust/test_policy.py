@@ -107,3 +107,33 @@ def test_load_policy_file(tmp_path: Path) -> None:
         load_trust_policy(tmp_path / "bad.yaml")
     with pytest.raises(ConfigError, match="not found"):
         load_trust_policy(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("target", "identity"),
+    [
+        ("alpine", "index.docker.io/library/alpine"),
+        ("docker.io/bitnami/redis:7", "index.docker.io/bitnami/redis"),
+        ("ghcr.io/org/app@sha256:" + "a" * 64, "ghcr.io/org/app"),
+        ("localhost:5000/team/app:v1", "localhost:5000/team/app"),
+    ],
+)
+def test_signed_identity_matches_cosign(target: str, identity: str) -> None:
+    """cosign signs go-containerregistry's ``Repository.Name()`` (Docker Hub as ``index.docker.io``)."""
+    from lockgate.oci.targets import parse_target
+    from lockgate.trust.image import default_identity
+    from lockgate.trust.simplesigning import same_repository
+
+    assert default_identity(parse_target(target)) == identity
+    assert same_repository(identity, target)
+    assert not same_repository(identity, "quay.io/other/thing")
+
+
+def test_same_repository_equivalences() -> None:
+    from lockgate.trust.simplesigning import same_repository
+
+    assert same_repository("docker.io/library/alpine", "index.docker.io/library/alpine")
+    assert same_repository("alpine", "docker.io/library/alpine:3.20")
+    assert same_repository("registry-1.docker.io/library/alpine", "alpine")
+    assert not same_repository("docker.io/library/alpine", "docker.io/library/alpine2")
+    assert not same_repository("reg.example/a/app", "reg.example/b/app")

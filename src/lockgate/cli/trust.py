@@ -8,14 +8,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
-
-if TYPE_CHECKING:
-    from lockgate.oci.registry.options import RegistryOptions
+from lockgate.cli._registry_opts import (
+    CACert,
+    ClientCert,
+    ClientKey,
+    Insecure,
+    PasswordStdin,
+    Username,
+    registry_options,
+)
 
 key_app = typer.Typer(help="Generate, import, list and revoke signing keys.", no_args_is_help=True)
 
@@ -196,16 +201,6 @@ def _annotations(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _registry_options(insecure: bool, ca_cert: Path | None) -> RegistryOptions:
-    from lockgate.oci.registry.options import RegistryOptions
-
-    return RegistryOptions(insecure=insecure, ca_cert=ca_cert)
-
-
-INSECURE_OPTION = typer.Option(False, "--insecure", help="Allow plain HTTP and unverified TLS to the registry.")
-CA_CERT_OPTION = typer.Option(None, "--ca-cert", help="CA certificate (PEM) for the registry's TLS.")
-
-
 def sign_cmd(
     ctx: typer.Context,
     image: str = typer.Argument(..., help="Image: registry reference or oci:DIR[:TAG]."),
@@ -216,8 +211,12 @@ def sign_cmd(
     identity: str | None = typer.Option(
         None, "--identity", help="docker-reference to sign for (default: the image's repository)."
     ),
-    insecure: bool = INSECURE_OPTION,
-    ca_cert: Path | None = CA_CERT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
 ) -> None:
     """Sign an image's manifest digest (cosign-compatible: tag sha256-<hex>.sig in the same repository)."""
     from lockgate.trust.image import sign_image
@@ -231,7 +230,7 @@ def sign_cmd(
         identity=identity,
         all_platforms=all_platforms,
         referrer=referrer,
-        options=_registry_options(insecure, ca_cert),
+        options=registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure),
         limits=settings(ctx).limits,
     )
     for r in results:
@@ -248,8 +247,12 @@ def verify_cmd(
     identity: str | None = typer.Option(None, "--identity", help="Expected docker-reference (default: the image)."),
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
     fmt: Format = FORMAT_OPTION,
-    insecure: bool = INSECURE_OPTION,
-    ca_cert: Path | None = CA_CERT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
 ) -> None:
     """Verify an image's signatures; exit 1 unless enough keys verified (or the policy allows it)."""
     import json
@@ -261,7 +264,7 @@ def verify_cmd(
 
     check_format(fmt, {Format.TABLE, Format.JSON}, "verify")
     rl = load_revocations(revocations)
-    opts = _registry_options(insecure, ca_cert)
+    opts = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
     wanted = _annotations(annotation)
     if policy is not None:
         from lockgate.trust.policy import evaluate_image

@@ -60,9 +60,13 @@ def signature_tag(digest: str) -> str:
 
 
 def default_identity(target: Target) -> str:
-    """The docker-reference lockgate signs for a target: ``registry/repository``, or the layout's path."""
+    """The docker-reference lockgate signs for a target: ``registry/repository`` (as cosign writes it), or the
+    layout directory's absolute path (use ``identity=`` to sign a layout for its future registry name)."""
     if target.transport == REGISTRY:
         assert target.reference is not None
+        if target.reference.registry == "docker.io":
+            # cosign writes go-containerregistry's Repository.Name(), which spells Docker Hub this way
+            return f"index.docker.io/{target.reference.repository}"
         return target.reference.name
     assert target.path is not None
     return str(target.path.resolve())

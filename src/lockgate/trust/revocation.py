@@ -7,8 +7,8 @@ Stored as ``<config dir>/revocations.json`` (shareable as a file)::
                              "since": "...Z" | null}]},
      "signatures": [{"keyid": "<lockgate key id>", "sig": "<base64>"}]}
 
-``version`` grows with every change; verifiers remember the highest version they have accepted (in
-``<config dir>/revocations.state.json``) and refuse older lists (rollback) and expired ones. When a
+``version`` grows with every change; verifiers remember the highest version they have accepted per list
+file (in ``<config dir>/revocations.state.json``) and refuse older lists (rollback) and expired ones. When a
 revocation-signing public key is configured (``LOCKGATE_REVOCATION_KEY``), unsigned or badly signed lists
 are refused; the signature covers the canonical JSON of ``signed``.
 
@@ -173,20 +173,32 @@ def _signing_public_key() -> PublicKey | None:
     return load_verifier(spec)
 
 
-def _highest_seen() -> int:
+def _state() -> dict[str, int]:
     try:
-        return int(json.loads(_state_path().read_text()).get("highest_version", 0))
-    except (OSError, ValueError, AttributeError):
-        return 0
+        doc = json.loads(_state_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    seen = doc.get("highest_version") if isinstance(doc, dict) else None
+    if not isinstance(seen, dict):
+        return {}
+    return {str(k): v for k, v in seen.items() if isinstance(v, int)}
 
 
-def _remember(version: int) -> None:
-    if version <= _highest_seen():
+def _highest_seen(path: Path) -> int:
+    """The highest version accepted before from the list at ``path`` (per absolute path)."""
+    return _state().get(str(path.resolve()), 0)
+
+
+def _remember(path: Path, version: int) -> None:
+    state = _state()
+    key = str(path.resolve())
+    if version <= state.get(key, 0):
         return
+    state[key] = version
     p = _state_path()
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"highest_version": version}))
+    tmp.write_text(json.dumps({"highest_version": state}, indent=1))
     tmp.replace(p)
 
 
@@ -200,7 +212,7 @@ def load_revocations(
     """
     path = path or default_path()
     signing_key = signing_key or _signing_public_key()
-    highest = _highest_seen()
+    highest = _highest_seen(path)
     if not path.exists():
         if highest > 0:
             raise IntegrityError(f"revocation list {path} is missing but version {highest} was seen (rollback?)")
@@ -217,7 +229,7 @@ def load_revocations(
         raise IntegrityError(f"revocation list version {rl.version} is older than version {highest} seen before")
     if signing_key is not None:
         _verify_list(rl, signing_key)
-    _remember(rl.version)
+    _remember(path, rl.version)
     return rl
 
 
@@ -245,8 +257,7 @@ def write_list(rl: RevocationList, path: Path, signer: Signer | None = None) -> 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(rl.to_json())
     tmp.replace(path)
-    if path == default_path():
-        _remember(rl.version)
+    _remember(path, rl.version)
     return rl
 
 
