@@ -152,3 +152,34 @@ def test_same_os_packages_and_purls_as_trivy(case: str, walker: str, tmp_path: P
     assert expected, "trivy found no packages: the comparison would be empty"
     got = {(p.name, p.version, p.purl) for p in packages}
     assert got == expected
+
+
+RPM_DISTROS = [
+    "rhel",
+    "centos",
+    "centos-stream",
+    "rocky",
+    "alma",
+    "oracle",
+    "fedora",
+    "opensuseleap-15.2.1",
+    "opensusetumbleweed",
+    "sles",
+    "slemicro",
+    "photon",
+    "azurelinux-3.0",
+]
+
+
+@pytest.mark.parametrize("distro", RPM_DISTROS)
+def test_rpm_purl_namespace_and_distro_per_family(distro: str, tmp_path: Path) -> None:
+    """One real rpm database under each distribution's real os-release: purl namespace
+    (``redhat``, ``suse``, ``opensuse`` ...) and ``distro`` qualifier as Trivy writes them."""
+    root = tmp_path / "rootfs"
+    _write(root, "etc/os-release", (PKGDB / "os-release/trivy" / distro).read_bytes())
+    _write(root, "var/lib/rpm/Packages.db", (PKGDB / "rpm/go-rpmdb/sle15-bci/Packages.db").read_bytes())
+    report = _trivy(root, tmp_path)
+    _os, packages = _scan(root)
+    expected = _trivy_packages(report)
+    assert len(expected) == 35
+    assert {(p.name, p.version, p.purl) for p in packages} == expected
