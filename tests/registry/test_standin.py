@@ -298,3 +298,23 @@ def test_chunked_upload_resumes_after_a_dropped_patch() -> None:
     resumed_from = 40_000 + 40_000 // 3
     assert ("GET", None) in methods
     assert ("PATCH", f"{resumed_from}-79999") in methods
+
+
+def test_credentials_never_sent_to_plain_http_realm() -> None:
+    """A registry naming a remote plain-HTTP token realm does not get our password sent there."""
+    from lockgate.errors import AuthError
+
+    realm = {"value": "http://auth.example.invalid/token"}
+
+    def handler(req: Seen) -> Reply:
+        return Reply(401, headers={"WWW-Authenticate": f'Bearer realm="{realm["value"]}",service="s"'})
+
+    with standin(handler) as s:
+        with (
+            RegistryClient(s.host, RegistryOptions(username="u", password="p", retries=0)) as c,
+            pytest.raises(AuthError, match="plain HTTP"),
+        ):
+            c.tags("app")
+        realm["value"] = "file:///etc/passwd"
+        with RegistryClient(s.host, RegistryOptions(retries=0)) as c, pytest.raises(AuthError, match="token realm"):
+            c.tags("app")

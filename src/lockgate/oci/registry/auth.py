@@ -19,7 +19,7 @@ import httpx
 
 from lockgate.errors import AuthError, UnavailableError
 from lockgate.oci.registry.credentials import Credentials
-from lockgate.oci.registry.transport import Transport, describe_transport_error
+from lockgate.oci.registry.transport import Transport, describe_transport_error, is_loopback
 
 DEFAULT_TOKEN_LIFETIME = 60.0
 MAX_TOKEN_RESPONSE = 1024 * 1024
@@ -160,6 +160,15 @@ class Authenticator:
         service = ch.params.get("service", "")
         creds = self.credentials
         what = f"token service {realm}"
+        url = httpx.URL(realm)
+        if url.scheme not in ("http", "https"):
+            raise AuthError(f"registry {self._transport.registry} names an unusable token realm {realm!r}")
+        if (
+            creds is not None
+            and url.scheme == "http"
+            and not (self._transport.options.insecure or is_loopback(url.host))
+        ):
+            raise AuthError(f"refusing to send credentials for {self._transport.registry} over plain HTTP to {realm}")
         try:
             if creds is not None and creds.identity_token:
                 form = {
