@@ -183,3 +183,13 @@ def test_rpm_purl_namespace_and_distro_per_family(distro: str, tmp_path: Path) -
     expected = _trivy_packages(report)
     assert len(expected) == 35
     assert {(p.name, p.version, p.purl) for p in packages} == expected
+
+
+@pytest.mark.parametrize("os_id", ["alpine", "wolfi", "chainguard"])
+def test_apk_purls_per_family(os_id: str, tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    _write(root, "etc/os-release", f'ID={os_id}\nNAME="{os_id}"\nVERSION_ID=3.18.0\n')
+    _write(root, "lib/apk/db/installed", (PKGDB / "apk/scalibr/installed").read_bytes())
+    expected = _trivy_packages(_trivy(root, tmp_path))
+    assert len(expected) == 15
+    assert {(p.name, p.version, p.purl) for p in _scan(root)[1]} == expected
