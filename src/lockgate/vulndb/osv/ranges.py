@@ -12,8 +12,12 @@ Implements the evaluation in the OSV schema (``IsVulnerable``/``IncludedInRanges
   limit containing ``*`` is infinity); then its events are sorted by version and
   walked: ``introduced <= v`` opens the affected interval (``"0"`` sorts before
   everything), ``fixed <= v`` and ``last_affected < v`` close it. Events need not be
-  sorted in the record. When two events carry equal versions, ``introduced`` is
-  applied first, so ``introduced: X, fixed: X`` affects nothing.
+  sorted in the record.
+- The schema leaves the order of events with equal versions open. Here an
+  ``introduced`` and a ``fixed`` at the same version cancel out: the walk's state
+  is the same after them as before. So ``introduced: X, fixed: X`` alone affects
+  nothing, while ``introduced: 0, fixed: X, introduced: X, fixed: Y`` (a fix that was
+  immediately re-broken, as in PYSEC-2022-236) stays affected from 0 to Y.
 
 Parse once with :func:`compile_affected` and call :meth:`Affected.match` for many
 versions (the matcher's hot path), or use :func:`affected_by` for one-off checks.
@@ -30,9 +34,8 @@ from lockgate.errors import InputError
 from lockgate.vulndb.versions import Comparator, comparator_for
 from lockgate.vulndb.versions.base import UnknownEcosystemError
 
-EVENT_KINDS = ("introduced", "last_affected", "fixed", "limit")
-"""Event kinds, in the order applied when two events carry equal versions."""
-_TIE = {kind: i for i, kind in enumerate(EVENT_KINDS)}
+EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
+"""The event kinds of the OSV schema."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ class Range:
     comparator: Comparator
     events: tuple[Event, ...]
     limits: tuple[str, ...]
+    groups: tuple[tuple[str, frozenset[str]], ...] = ()
+    """Events grouped by equal version (version, kinds), in walk order."""
 
     def _before_limits(self, version: str) -> bool:
         if not self.limits:
@@ -94,14 +99,18 @@ class Range:
             return None
         cmp = self.comparator.compare
         opened: Event | None = None
-        for ev in self.events:
-            if ev.kind == "introduced":
-                if ev.version == "0" or cmp(version, ev.version) >= 0:
-                    opened = ev
-            elif ev.kind == "fixed":
-                if cmp(version, ev.version) >= 0:
-                    opened = None
-            elif cmp(version, ev.version) > 0:  # last_affected
+        for at, kinds in self.groups:
+            if at == "0" and "introduced" in kinds:  # introduced "0" is a group of its own
+                opens, closes = True, False
+            else:
+                c = cmp(version, at)
+                opens = "introduced" in kinds and c >= 0
+                closes = ("fixed" in kinds and c >= 0) or ("last_affected" in kinds and c > 0)
+            if opens and closes:
+                continue
+            if opens:
+                opened = Event("introduced", at)
+            elif closes:
                 opened = None
         return opened
 
@@ -190,14 +199,28 @@ def _events(raw: Any, where: str) -> list[Event]:
     return out
 
 
+def _is_zero(e: Event) -> bool:
+    return e.kind == "introduced" and e.version == "0"
+
+
 def _sort_events(events: list[Event], comparator: Comparator) -> tuple[Event, ...]:
     def order(a: Event, b: Event) -> int:
-        a_zero = a.kind == "introduced" and a.version == "0"
-        b_zero = b.kind == "introduced" and b.version == "0"
-        r = (b_zero - a_zero) if a_zero or b_zero else comparator.compare(a.version, b.version)
-        return r or (_TIE[a.kind] - _TIE[b.kind])
+        if _is_zero(a) or _is_zero(b):
+            return _is_zero(b) - _is_zero(a)
+        return comparator.compare(a.version, b.version)
 
     return tuple(sorted(events, key=functools.cmp_to_key(order)))
+
+
+def _group(events: tuple[Event, ...], comparator: Comparator) -> tuple[tuple[str, frozenset[str]], ...]:
+    groups: list[tuple[str, set[str], bool]] = []
+    for ev in events:
+        zero = _is_zero(ev)
+        if groups and not zero and not groups[-1][2] and comparator.compare(groups[-1][0], ev.version) == 0:
+            groups[-1][1].add(ev.kind)
+        else:
+            groups.append((ev.version, {ev.kind}, zero))
+    return tuple((at, frozenset(kinds)) for at, kinds, _ in groups)
 
 
 def compile_affected(ecosystem: str, affected: Mapping[str, Any]) -> Affected:
@@ -239,7 +262,7 @@ def compile_affected(ecosystem: str, affected: Mapping[str, Any]) -> Affected:
                 continue
         ordered = _sort_events([e for e in events if e.kind != "limit"], comparator)
         limits = tuple(e.version for e in events if e.kind == "limit")
-        ranges.append(Range(index, rtype, comparator, ordered, limits))
+        ranges.append(Range(index, rtype, comparator, ordered, limits, _group(ordered, comparator)))
     return Affected(ecosystem, tuple(ranges), versions, tuple(all_fixed), ignored, unevaluable)
 
 
