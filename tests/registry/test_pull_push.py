@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lockgate.errors import IntegrityError, NotFoundError
-from lockgate.oci.image import load_image, read_blob
+from lockgate.oci.image import ImageDestination, ImageSource, load_image, read_blob
 from lockgate.oci.model import OCI_INDEX, OCI_MANIFEST, Descriptor
 from lockgate.oci.reference import Reference
 from lockgate.oci.registry.client import RegistryClient, RegistryDestination, RegistrySource
@@ -55,6 +55,7 @@ def test_pull_what_skopeo_pushed(registry: RunningRegistry, small_image: OCILayo
         "inspect", "--config", "--raw", *skopeo_inspect_flags(registry), f"docker://{registry.ref(repo, 'v1')}"
     )
     src = RegistrySource(Reference.parse(registry.ref(repo, "v1")), registry.options())
+    assert isinstance(src, ImageSource)
     try:
         image = load_image(src)
         raw, media_type = src.resolve()
@@ -91,6 +92,7 @@ def _push_layout(layout: OCILayout, dest: RegistryDestination, tag: str | None) 
 def test_skopeo_reads_what_lockgate_pushed(registry: RunningRegistry, small_image: OCILayout, tmp_path) -> None:
     repo = unique_repo()
     dest = RegistryDestination(Reference.parse(registry.ref(repo, "v2")), registry.options())
+    assert isinstance(dest, ImageDestination)
     digest = _push_layout(small_image, dest, "v2")
     dest.close()
     raw, _ = _layout_manifest(small_image)
