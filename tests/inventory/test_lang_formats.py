@@ -171,6 +171,10 @@ def _wanted(path: str, size: int = 1000, mode: int = 0o644) -> list[str]:
 def test_required_path_rules() -> None:
     assert _wanted("srv/app/node_modules/chalk/package.json") == ["lang-files"]
     assert _wanted("srv/app/package.json") == []  # the project manifest is not an installed package
+    assert _wanted("srv/app/node_modules/@babel/core/package.json") == ["lang-files"]
+    assert _wanted("node_modules/.pnpm/a@1.0.0/node_modules/a/package.json") == ["lang-files"]
+    assert _wanted("srv/app/node_modules/resolve/test/fixture/package.json") == []
+    assert _wanted("srv/app/node_modules/@babel/package.json") == []
     assert _wanted("srv/app/node_modules/x/package-lock.json") == []
     assert _wanted("srv/app/package-lock.json") == ["lang-files"]
     assert _wanted("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA") == ["lang-files"]

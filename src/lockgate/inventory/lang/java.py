@@ -50,7 +50,7 @@ class JarLimits:
 
     max_depth: int = 16
     """Deepest nesting of archives inside archives."""
-    max_total_bytes: int = 512 * 1024 * 1024
+    max_total_bytes: int = 256 * 1024 * 1024
     """Bytes opened in total (the outer archive plus every nested archive read)."""
     max_member_bytes: int = 1024 * 1024
     """Largest ``pom.properties`` / ``MANIFEST.MF`` read."""
@@ -266,7 +266,8 @@ class JavaAnalyzer:
     version = 1
     needs_content = True
     squash = True
-    max_size: int | None = 512 * 1024 * 1024
+    max_size: int | None = 160 * 1024 * 1024
+    """Archives are read into memory: larger ones become a coverage gap (keeps peak RSS bounded)."""
 
     def __init__(self, limits: JarLimits | None = None) -> None:
         self.limits = limits or JarLimits()

@@ -1,7 +1,8 @@
 """Node.js packages: installed ``node_modules/**/package.json`` and npm, yarn and pnpm lock files.
 
-- ``package.json`` counts only under ``node_modules/`` (an installed package); a project's
-  own manifest is not an installed package. VS Code extension and Unity manifests are not npm packages.
+- ``package.json`` counts only as ``node_modules/[@scope/]name/package.json`` (an installed
+  package); a project's own manifest, or one inside a package's tests, is not installed.
+  VS Code extension and Unity manifests are not npm packages.
 - ``package-lock.json`` / ``npm-shrinkwrap.json`` v1 (nested ``dependencies``) and v2/v3
   (flat ``packages`` keyed by install path); aliases resolve to the real package name,
   ``link`` entries are skipped (their target folder is listed separately).
@@ -272,11 +273,20 @@ def _in_node_modules(path: str) -> bool:
     return path.startswith("node_modules/") or "/node_modules/" in path
 
 
+def _is_installed_manifest(path: str) -> bool:
+    """``node_modules/<name>/package.json`` or ``node_modules/@scope/<name>/package.json`` only:
+    package.json files deeper inside a package (test fixtures, examples) are not installed packages."""
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[-3] == "node_modules" and not parts[-2].startswith("@"):
+        return True
+    return len(parts) >= 4 and parts[-4] == "node_modules" and parts[-3].startswith("@")
+
+
 FORMATS = (
     Format(
         "package.json",
         ECO,
-        lambda p, n: n == "package.json" and _in_node_modules(p),
+        lambda p, n: n == "package.json" and _is_installed_manifest(p),
         parse_package_json,
         names=("package.json",),
     ),
