@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import zlib
 from pathlib import Path
@@ -213,3 +214,54 @@ def test_cargo_auditable_section(tmp_path: Path) -> None:
     subprocess.run(["objcopy", "--add-section", f".dep-v0={section}", "/bin/true", str(bad)], check=True)
     result = extract("binary", bad.read_bytes(), path="usr/bin/bad")
     assert result.gaps and result.gaps[0].where == "usr/bin/bad"
+
+
+def test_pre_go118_pointer_layout(tmp_path: Path) -> None:
+    """Go < 1.18 stored two pointers to Go string headers after the build-info magic.
+
+    No such toolchain runs here (Debian's Go is 1.19), so the test writes that layout by hand
+    (as in Go's ``debug/buildinfo``: pointer size, flags, then addresses of the version and
+    module-info strings) into two allocated sections added to a real ELF with objcopy.
+    """
+    a, b = 0x7000000, 0x7100000
+    sentinel = bytes(range(16))
+    mod = "path\texample.com/old\nmod\texample.com/old\tv1.0.0\th1:abc=\ndep\tgolang.org/x/text\tv0.3.0\th1:def=\n"
+    modbytes = sentinel + mod.encode() + sentinel
+    ver = b"go1.15.2"
+    ver_addr = b + 32
+    strings = struct.pack("<QQ", ver_addr, len(ver)) + struct.pack("<QQ", ver_addr + len(ver), len(modbytes))
+    (tmp_path / "strings").write_bytes(strings + ver + modbytes)
+    (tmp_path / "header").write_bytes(b"\xff Go buildinf:" + bytes([8, 0]) + struct.pack("<QQ", b, b + 16))
+    out = tmp_path / "oldgo"
+    subprocess.run(
+        [
+            "objcopy",
+            "--add-section", f".go.buildinfo={tmp_path / 'header'}",
+            "--set-section-flags", ".go.buildinfo=alloc,data",
+            "--change-section-address", f".go.buildinfo={a:#x}",
+            "--add-section", f".gostrings={tmp_path / 'strings'}",
+            "--set-section-flags", ".gostrings=alloc,data",
+            "--change-section-address", f".gostrings={b:#x}",
+            "/bin/true", str(out),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    result = extract("binary", out.read_bytes(), path="bin/oldgo")
+    assert not result.gaps
+    assert {(p.name, p.version) for p in result.packages} == {
+        ("example.com/old", "1.0.0"),
+        ("golang.org/x/text", "0.3.0"),
+        ("stdlib", "1.15.2"),
+    }
+    # A pointer to an unmapped address is a gap, not a crash.
+    (tmp_path / "header").write_bytes(b"\xff Go buildinf:" + bytes([8, 0]) + struct.pack("<QQ", 0xDEAD0000, b + 16))
+    bad = tmp_path / "badgo"
+    subprocess.run(
+        [
+            "objcopy", "--add-section", f".go.buildinfo={tmp_path / 'header'}",
+            "--set-section-flags", ".go.buildinfo=alloc,data", "/bin/true", str(bad),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    result = extract("binary", bad.read_bytes(), path="bin/badgo")
+    assert result.gaps and not result.packages
