@@ -48,6 +48,8 @@ def test_right_credentials_push_and_pull(
     repo = unique_repo()
     digest = skopeo_push(small_image, reg, repo, "v1")
     with RegistryClient(reg.host, reg.options()) as c:
+        head = c.head_manifest(repo, "v1")  # HEAD answers 401 without a body
+        assert head is not None and head.digest == digest
         assert c.get_manifest(repo, "v1")[2] == digest
         _roundtrip(c, repo)
         assert c.tags(repo) == ["v1"]

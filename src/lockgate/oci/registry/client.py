@@ -599,7 +599,7 @@ class _BlobStream(io.RawIOBase):
         self._what = what
         self._offset = 0
         self._resumes = 0
-        self._buf = b""
+        self._buf = memoryview(b"")  # a view, so handing out part of a chunk copies nothing
         self._resp: httpx.Response | None = None
         self._iter: Iterator[bytes] | None = None
         self._open()
@@ -629,7 +629,7 @@ class _BlobStream(io.RawIOBase):
             if not chunk:
                 break
             if len(chunk) > skip:
-                self._buf = chunk[skip:]
+                self._buf = memoryview(chunk)[skip:]
                 skip = 0
             else:
                 skip -= len(chunk)
@@ -651,7 +651,7 @@ class _BlobStream(io.RawIOBase):
                 continue
             if not chunk:
                 return 0
-            self._buf = chunk
+            self._buf = memoryview(chunk)
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
