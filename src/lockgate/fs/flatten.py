@@ -13,10 +13,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from lockgate.config import Settings
 from lockgate.errors import ConfigError, IntegrityError
@@ -41,6 +42,15 @@ class FlattenResult:
     gaps: tuple[CoverageGap, ...] = ()
     layers: tuple[str, ...] = ()
     """diff_ids computed while streaming (the config's claim for unreadable layers)."""
+
+
+_T = TypeVar("_T")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class _Refused(Exception):
@@ -229,26 +239,40 @@ class _Flattener:
         else:
             os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
 
+    def _clear(self, pfd: int, name: str, path: str) -> None:
+        """Remove whatever is at ``path`` (an earlier layer's or a duplicate entry's)."""
+        self.tree.remove(pfd, name)
+        self._forget_meta(path)
+
+    def _create(self, make: Callable[[], _T], pfd: int, name: str, path: str) -> _T:
+        """Run ``make``; if the name is taken, clear it and run ``make`` again (one syscall when new)."""
+        try:
+            return make()
+        except FileExistsError:
+            self._clear(pfd, name, path)
+            return make()
+
     def _write(self, item: LayerItem) -> None:
         e = item.entry
         path = e.path
-        pfd, name = self.tree.parent(path)
-        existing = self.tree.lstat(pfd, name)
-        if e.type is FileType.DIR:
-            if existing is None or not stat.S_ISDIR(existing.st_mode):
-                if existing is not None:
-                    self.tree.remove(pfd, name, existing)
-                    self._forget_meta(path)
-                os.mkdir(name, 0o755, dir_fd=pfd)
-                self.counts.dirs += 1
-            self.dir_meta[path] = (e.mode, e.uid, e.gid, item.mtime)
-            self._mark(path)
-            return
         if e.type in (FileType.CHAR, FileType.BLOCK):
             major, minor = item.device
             raise _Refused(f"device node ({e.type.value} {major}:{minor}) is never created")
+        pfd, name = self.tree.parent(path)
+        if e.type is FileType.DIR:
+            try:
+                os.mkdir(name, 0o755, dir_fd=pfd)
+                self.counts.dirs += 1
+            except FileExistsError:
+                st = self.tree.lstat(pfd, name)
+                if st is None or not stat.S_ISDIR(st.st_mode):
+                    self._create(lambda: os.mkdir(name, 0o755, dir_fd=pfd), pfd, name, path)
+                    self.counts.dirs += 1
+            self.dir_meta[path] = (e.mode, e.uid, e.gid, item.mtime)
+            self._mark(path)
+            return
         if e.type is FileType.HARDLINK:
-            # Resolve the target before removing anything: a link to itself stays intact.
+            # Resolve the target (never through a symlink) before anything at ``path`` is removed.
             try:
                 tpfd, tname = self.tree.parent(e.linkname, create=False)
             except FileNotFoundError:
@@ -258,29 +282,29 @@ class _Flattener:
                 raise _Refused(f"hardlink target {e.linkname!r} does not exist")
             if stat.S_ISDIR(tst.st_mode):
                 raise _Refused(f"hardlink target {e.linkname!r} is a directory")
-        if existing is not None:
-            self.tree.remove(pfd, name, existing)
-            self._forget_meta(path)
         self._mark(path)
         if e.type is FileType.FILE:
-            fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=pfd)
-            with open(fd, "wb", closefd=True) as out:
-                item.copy_to(out.write)
-                out.flush()
+            fd = self._create(lambda: os.open(name, _FILE_FLAGS, 0o600, dir_fd=pfd), pfd, name, path)
+            try:
+                item.copy_to(lambda chunk: _write_all(fd, chunk))
                 self._owner(fd, e.uid, e.gid)
                 os.fchmod(fd, self._file_mode(e.mode))
                 os.utime(fd, (item.mtime, item.mtime))
+            finally:
+                os.close(fd)
             self.counts.files += 1
         elif e.type is FileType.SYMLINK:
-            os.symlink(e.linkname, name, dir_fd=pfd)
+            self._create(lambda: os.symlink(e.linkname, name, dir_fd=pfd), pfd, name, path)
             self._owner(-1, e.uid, e.gid, name=name, dir_fd=pfd)
             os.utime(name, (item.mtime, item.mtime), dir_fd=pfd, follow_symlinks=False)
             self.counts.symlinks += 1
         elif e.type is FileType.HARDLINK:
-            os.link(tname, name, src_dir_fd=tpfd, dst_dir_fd=pfd, follow_symlinks=False)
+            self._create(
+                lambda: os.link(tname, name, src_dir_fd=tpfd, dst_dir_fd=pfd, follow_symlinks=False), pfd, name, path
+            )
             self.counts.hardlinks += 1
         elif e.type is FileType.FIFO:
-            os.mkfifo(name, e.mode & 0o777, dir_fd=pfd)
+            self._create(lambda: os.mkfifo(name, e.mode & 0o777, dir_fd=pfd), pfd, name, path)
             self._owner(-1, e.uid, e.gid, name=name, dir_fd=pfd)
             self.counts.files += 1
 
