@@ -345,3 +345,31 @@ def test_entry_count_limit(tmp_path: Path) -> None:
     res = scan(tmp_path, [b.bytes()], rec, limits=Limits(max_tar_entries=5))
     assert len(rec.seen) == 5
     assert "more than 5 entries" in reasons(res.gaps)
+
+
+class _Broken:
+    name = "broken"
+    version = 1
+    needs_content = True
+    squash = True
+    max_size = None
+
+    def required(self, entry: object) -> bool:
+        if getattr(entry, "path", "") == "bad-required":
+            raise RuntimeError("boom in required")
+        return True
+
+    def analyze(self, entry: object, content: bytes) -> object:
+        if getattr(entry, "path", "") == "bad-analyze":
+            raise ValueError("boom in analyze")
+        from lockgate.fs.model import AnalysisResult
+
+        return AnalysisResult()
+
+
+def test_failing_analysers_become_gaps(tmp_path: Path) -> None:
+    tar = TarBuilder().file("bad-required", b"1").file("bad-analyze", b"2").file("etc/os-release", OS_RELEASE).bytes()
+    res = scan(tmp_path, [tar], _Broken(), OsRelease())
+    assert res.os is not None
+    text = reasons(res.gaps)
+    assert "boom in required" in text and "boom in analyze" in text

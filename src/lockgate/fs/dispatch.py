@@ -27,22 +27,25 @@ class Dispatcher:
         self.analyzers = list(analyzers)
         self._caps = [a.max_size if a.max_size is not None else limits.max_file_bytes for a in self.analyzers]
         self._limits = limits
+        self._failed: dict[int, str] = {}
 
     def wanted(self, entry: FileEntry) -> list[int]:
-        """Indexes of the analysers whose ``required`` accepts ``entry``."""
+        """Indexes of the analysers whose ``required`` accepts ``entry`` (or failed on it)."""
         out = []
+        self._failed = {}
         for i, a in enumerate(self.analyzers):
             try:
                 if a.required(entry):
                     out.append(i)
-            except Exception:  # an analyser bug must not end the scan; analyze() will report it
+            except Exception as e:  # an analyser bug must not end the scan: it becomes a gap in run()
+                self._failed[i] = f"analyser {a.name} failed: {type(e).__name__}: {e}"
                 out.append(i)
         return out
 
     def needs_content(self, entry: FileEntry, wanted: Sequence[int]) -> bool:
         """True when some of ``wanted`` will read ``entry``'s bytes (it fits their cap)."""
         return entry.type is FileType.FILE and any(
-            self.analyzers[i].needs_content and entry.size <= self._caps[i] for i in wanted
+            self.analyzers[i].needs_content and entry.size <= self._caps[i] and i not in self._failed for i in wanted
         )
 
     def run(
@@ -56,6 +59,9 @@ class Dispatcher:
         out: list[tuple[int, AnalysisResult]] = []
         for i in wanted:
             a = self.analyzers[i]
+            if i in self._failed:
+                out.append((i, _gap(entry, self._failed[i])))
+                continue
             if a.needs_content and entry.type is FileType.FILE:
                 if entry.size > self._caps[i]:
                     out.append(
