@@ -164,19 +164,61 @@ def sign_blob_cmd(
     _say(ctx, f"wrote signature to {output_signature}")
 
 
+IDENTITY_OPTION = typer.Option(None, "--certificate-identity", help="Keyless: exact certificate identity (SAN).")
+IDENTITY_RX_OPTION = typer.Option(
+    None, "--certificate-identity-regexp", help="Keyless: certificate identity regular expression."
+)
+ISSUER_OPTION = typer.Option(None, "--certificate-oidc-issuer", help="Keyless: exact OIDC issuer.")
+ISSUER_RX_OPTION = typer.Option(None, "--certificate-oidc-issuer-regexp", help="Keyless: OIDC issuer regexp.")
+TRUSTED_ROOT_OPTION = typer.Option(
+    None, "--trusted-root", help="Keyless: Sigstore trusted_root.json (or ClientTrustConfig) to verify against."
+)
+
+
 def verify_blob_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="File whose signature to check."),
-    key: str = typer.Option(..., "--key", help="Public key file, key ID or pkcs11: URI."),
-    signature: Path = typer.Option(..., "--signature", help="Base64 signature file (cosign format)."),
+    key: str | None = typer.Option(None, "--key", help="Public key file, key ID or pkcs11: URI."),
+    signature: Path | None = typer.Option(None, "--signature", help="Base64 signature file (cosign format)."),
+    bundle: Path | None = typer.Option(None, "--bundle", help="Keyless: Sigstore bundle (.sigstore.json)."),
+    trusted_root: Path | None = TRUSTED_ROOT_OPTION,
+    certificate_identity: str | None = IDENTITY_OPTION,
+    certificate_identity_regexp: str | None = IDENTITY_RX_OPTION,
+    certificate_oidc_issuer: str | None = ISSUER_OPTION,
+    certificate_oidc_issuer_regexp: str | None = ISSUER_RX_OPTION,
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
 ) -> None:
-    """Verify a detached blob signature; exit 1 with a one-line reason when it does not verify."""
-    from lockgate.errors import IntegrityError, PolicyFailure
+    """Verify a detached blob signature or a Sigstore bundle; exit 1 with a one-line reason when it fails."""
+    from lockgate.errors import ConfigError, IntegrityError, PolicyFailure
+
+    if bundle is not None:
+        from lockgate.trust.keyless import IdentityMatcher, load_bundle, load_trusted_root, verify_blob_bundle
+
+        if trusted_root is None:
+            raise ConfigError("--bundle needs --trusted-root (offline verification)")
+        matcher = IdentityMatcher(
+            certificate_identity, certificate_identity_regexp, certificate_oidc_issuer, certificate_oidc_issuer_regexp
+        )
+        root = load_trusted_root(trusted_root)
+        loaded = load_bundle(bundle.read_bytes() if bundle.is_file() else b"", str(bundle))
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            from lockgate.errors import NotFoundError
+
+            raise NotFoundError(f"file {file} not found") from None
+        try:
+            res = verify_blob_bundle(data, loaded, root, matcher)
+        except IntegrityError as e:
+            raise PolicyFailure(f"verification failed: {e}") from None
+        _say(ctx, f"Verified OK: {file} signed by {res.identity} (issuer {res.issuer})")
+        return
     from lockgate.trust.blob import read_signature_file, verify_blob
     from lockgate.trust.keys.resolve import load_verifier
     from lockgate.trust.revocation import load_revocations
 
+    if key is None or signature is None:
+        raise ConfigError("verify-blob needs --key and --signature (or --bundle with --trusted-root)")
     pub = load_verifier(key)
     sig = read_signature_file(signature)
     rl = load_revocations(revocations)
@@ -246,6 +288,11 @@ def verify_cmd(
     policy: Path | None = typer.Option(None, "--policy", help="Policy file whose trust: section decides."),
     identity: str | None = typer.Option(None, "--identity", help="Expected docker-reference (default: the image)."),
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+    trusted_root: Path | None = TRUSTED_ROOT_OPTION,
+    certificate_identity: str | None = IDENTITY_OPTION,
+    certificate_identity_regexp: str | None = IDENTITY_RX_OPTION,
+    certificate_oidc_issuer: str | None = ISSUER_OPTION,
+    certificate_oidc_issuer_regexp: str | None = ISSUER_RX_OPTION,
     fmt: Format = FORMAT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
@@ -263,8 +310,27 @@ def verify_cmd(
     from lockgate.trust.revocation import load_revocations
 
     check_format(fmt, {Format.TABLE, Format.JSON}, "verify")
-    rl = load_revocations(revocations)
     opts = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    if trusted_root is not None:
+        from lockgate.trust.keyless import IdentityMatcher, load_trusted_root, verify_image_bundles
+
+        matcher = IdentityMatcher(
+            certificate_identity, certificate_identity_regexp, certificate_oidc_issuer, certificate_oidc_issuer_regexp
+        )
+        digest, bundle_checks = verify_image_bundles(image, load_trusted_root(trusted_root), matcher, options=opts)
+        good = [c for c in bundle_checks if c.ok]
+        if fmt == Format.JSON:
+            rows = [{"referrer": c.referrer, "ok": c.ok, "reason": c.reason, "identity": c.identity,
+                     "issuer": c.issuer} for c in bundle_checks]  # fmt: skip
+            write_output(json.dumps({"digest": digest, "bundles": rows}, indent=2), None)
+        else:
+            for bc in bundle_checks:
+                typer.echo(f"{'OK  ' if bc.ok else 'FAIL'} bundle {bc.referrer[:19]} {bc.reason or bc.identity}")
+        if len(good) < threshold:
+            why = bundle_checks[0].reason if bundle_checks and not good else f"no Sigstore bundles for {digest}"
+            raise PolicyFailure(f"verification failed for {digest}: {why}")
+        return
+    rl = load_revocations(revocations)
     wanted = _annotations(annotation)
     if policy is not None:
         from lockgate.trust.policy import evaluate_image
