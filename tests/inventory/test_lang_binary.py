@@ -148,7 +148,8 @@ def test_built_go_binary(hello_go: Path) -> None:
     assert dict(fork.metadata)["replaces"] == "example.com/dep@v1.0.0"
     assert fork.purl == "pkg:golang/example.com/fork@v1.2.0"
     main = next(p for p in result.packages if p.name == "example.com/hello")
-    assert set(main.dependencies) == {"example.com/fork", "stdlib"}
+    std = f"pkg:golang/stdlib@v{go_version.removeprefix('go')}"
+    assert set(main.dependencies) == {"pkg:golang/example.com/fork@v1.2.0", std}
 
 
 def test_truncated_and_corrupt_go_binaries_give_gaps(hello_go: Path) -> None:
@@ -206,7 +207,7 @@ def test_cargo_auditable_section(tmp_path: Path) -> None:
     got = {(p.ecosystem, p.name, p.version) for p in result.packages}
     assert got == {("crates.io", p["name"], p["version"]) for p in doc["packages"]}
     by_name = {p.name: p for p in result.packages}
-    assert by_name["serde_json"].dependencies == ("serde", "itoa")
+    assert by_name["serde_json"].dependencies == ("pkg:cargo/serde@1.0.197", "pkg:cargo/itoa@1.0.10")
     assert by_name["serde"].purl == "pkg:cargo/serde@1.0.197"
     # Corrupt the compressed section: a gap naming the file, no exception.
     section.write_bytes(b"\x78\x9c" + b"\x00" * 50)

@@ -49,7 +49,7 @@ def test_composer_lock() -> None:
     }
     by = {p.name: p for p in result.packages}
     assert by["symfony/console"].purl == "pkg:composer/symfony/console@v6.4.1"
-    assert by["symfony/console"].dependencies == ("symfony/string",)
+    assert by["symfony/console"].dependencies == ("pkg:composer/symfony/string@v6.4.0",)
     assert by["symfony/console"].licenses == ("MIT",)
     assert dict(by["phpunit/phpunit"].metadata)["dep_groups"] == "dev"
 
@@ -107,7 +107,7 @@ def test_deps_json() -> None:
         ("System.Diagnostics.DiagnosticSource", "7.0.2"),
     }
     serilog = next(p for p in result.packages if p.name == "Serilog")
-    assert serilog.dependencies == ("System.Diagnostics.DiagnosticSource",)
+    assert serilog.dependencies == ("pkg:nuget/System.Diagnostics.DiagnosticSource@7.0.2",)
     assert serilog.purl == "pkg:nuget/Serilog@3.1.1"
     assert all(p.ecosystem == "NuGet" for p in result.packages)
 
@@ -150,7 +150,7 @@ def test_uv_lock_skips_the_project_itself() -> None:
     assert not result.gaps
     assert _names(result) == {("certifi", "2024.8.30"), ("requests", "2.32.3"), ("charset-normalizer", "3.4.0")}
     requests = next(p for p in result.packages if p.name == "requests")
-    assert requests.dependencies == ("certifi", "charset-normalizer")
+    assert requests.dependencies == ("pkg:pypi/certifi@2024.8.30", "pkg:pypi/charset-normalizer@3.4.0")
 
 
 def test_requirements_include_is_reported_not_followed() -> None:

@@ -81,7 +81,7 @@ def test_virtualenv_matches_pip_list(venv: Path) -> None:
     assert got == want
     by_name = {p.name: p for p in analysis.packages if p.ecosystem == "PyPI"}
     dateutil = by_name["python-dateutil"]
-    assert "six" in dateutil.dependencies
+    assert "six" in dateutil.dependencies  # one METADATA file alone: a name
     assert dateutil.path.endswith(".dist-info/METADATA")
     assert dateutil.purl == "pkg:pypi/python-dateutil@2.9.0.post0"
     assert by_name["attrs"].licenses == ("MIT",)
@@ -139,6 +139,7 @@ def test_node_modules_matches_npm_ls(node_app: Path) -> None:
     # The project's own package.json is not an installed package.
     assert not [p for p in analysis.packages if p.name == "lockgate-oracle"]
     chalk = next(p for p in analysis.packages if p.name == "chalk" and p.path.endswith("package.json"))
+    # Each installed manifest is parsed alone: its dependencies are names (no versions in the file).
     assert set(chalk.dependencies) == {"ansi-styles", "supports-color"}
     assert chalk.licenses == ("MIT",)
     scoped = next(p for p in analysis.packages if p.name == "@sindresorhus/is")
@@ -152,3 +153,13 @@ def test_package_lock_written_by_npm(node_app: Path) -> None:
     assert {(p.name, p.version) for p in result.packages} == want
     dev = {p.name for p in result.packages if dict(p.metadata).get("dep_groups", "").startswith("dev")}
     assert dev == set(NPM_DEV_DEPS)
+    # Dependencies are resolved the way node does (nearest node_modules): every edge is a purl of
+    # a package in the same lock file, and chalk points at the versions npm installed for it.
+    purls = {p.purl for p in result.packages}
+    assert all(d in purls for p in result.packages for d in p.dependencies)
+    chalk = next(p for p in result.packages if p.name == "chalk")
+    versions = dict(want)
+    assert set(chalk.dependencies) == {
+        f"pkg:npm/ansi-styles@{versions['ansi-styles']}",
+        f"pkg:npm/supports-color@{versions['supports-color']}",
+    }

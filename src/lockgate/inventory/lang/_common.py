@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from packageurl import normalize as _purl_normalize
@@ -162,7 +162,28 @@ def run_format(fmt: Format, content: bytes, path: str, layer: str = "") -> Analy
     except Exception as exc:  # hostile input must never crash a scan
         return AnalysisResult(gaps=(CoverageGap(path, f"{fmt.id}: cannot parse ({type(exc).__name__}: {exc})", layer),))
     gaps = tuple(CoverageGap(path, f"{fmt.id}: {p}", layer) for p in col.problems)
-    return AnalysisResult(packages=tuple(col.packages), gaps=gaps)
+    return AnalysisResult(packages=resolve_dependencies(col.packages), gaps=gaps)
+
+
+def resolve_dependencies(packages: Sequence[Package]) -> tuple[Package, ...]:
+    """Dependency names that match exactly one package of the same file become that package's purl.
+
+    Ambiguous names (two versions in one lock file) stay names; formats that know the exact
+    target (npm's install paths, Cargo's ``name version``) put purls there themselves.
+    """
+    by_name: dict[tuple[str, str], list[str]] = {}
+    for p in packages:
+        by_name.setdefault((p.ecosystem, p.name), []).append(p.purl)
+    out = []
+    for p in packages:
+        if p.dependencies:
+            deps = []
+            for d in p.dependencies:
+                hits = by_name.get((p.ecosystem, d), ()) if not d.startswith("pkg:") else ()
+                deps.append(hits[0] if len(hits) == 1 and hits[0] else d)
+            p = replace(p, dependencies=tuple(dict.fromkeys(deps)))  # noqa: PLW2901
+        out.append(p)
+    return tuple(out)
 
 
 class LangAnalyzer:

@@ -26,6 +26,7 @@ from lockgate.inventory.lang._common import (
     decode,
     load_json,
     load_yaml,
+    make_purl,
 )
 
 ECO = "npm"
@@ -113,6 +114,8 @@ def parse_package_lock(content: bytes, col: Collector) -> None:
         raise ParseError("lock file is not a JSON object")
     packages = doc.get("packages")
     if isinstance(packages, dict) and packages:
+        entries: list[tuple[str, str, str, dict[str, Any], dict[str, str]]] = []
+        purl_at: dict[str, str] = {}
         for path, raw in packages.items():
             entry = as_dict(raw)
             if not path or entry.get("link") is True:
@@ -134,10 +137,28 @@ def parse_package_lock(content: bytes, col: Collector) -> None:
             if not _VERSION.match(version):
                 meta["resolved"] = version
                 version = ""
-            deps = list(as_dict(entry.get("dependencies"))) + list(as_dict(entry.get("optionalDependencies")))
-            col.add(ECO, name, version.removeprefix("v"), licenses=_licenses(entry), dependencies=deps, metadata=meta)
+            version = version.removeprefix("v")
+            entries.append((path, name, version, entry, meta))
+            purl_at[path] = make_purl(ECO, name, version)
+        for path, name, version, entry, meta in entries:
+            wanted = list(as_dict(entry.get("dependencies"))) + list(as_dict(entry.get("optionalDependencies")))
+            deps = [_resolve_node(path, d, purl_at) or d for d in wanted]
+            col.add(ECO, name, version, licenses=_licenses(entry), dependencies=deps, metadata=meta)
         return
     _walk_v1(as_dict(doc.get("dependencies")), col, 0)
+
+
+def _resolve_node(path: str, dep: str, purl_at: dict[str, str]) -> str:
+    """Node's lookup: ``<path>/node_modules/<dep>``, then each enclosing ``node_modules``."""
+    base = path
+    while True:
+        hit = purl_at.get(f"{base}/node_modules/{dep}" if base else f"node_modules/{dep}")
+        if hit:
+            return hit
+        if not base:
+            return ""
+        idx = base.rfind("/node_modules/")
+        base = base[:idx] if idx >= 0 else ""
 
 
 # --- yarn ----------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
 """Rust crates from ``Cargo.lock`` (lock versions 1 to 4, stdlib ``tomllib``).
 
 Binaries built with cargo-auditable are handled by :mod:`lockgate.inventory.lang.binary`.
-Dependencies are written as ``name``, ``name version`` or ``name version (source)``; we keep the names.
+Dependencies are written as ``name`` (the only package of that name) or ``name version
+[(source)]``; the latter become purls, the former are resolved like every format's names.
 """
 
 from __future__ import annotations
 
-from lockgate.inventory.lang._common import Collector, Format, LangAnalyzer, as_dict, as_str, load_toml
+from lockgate.inventory.lang._common import Collector, Format, LangAnalyzer, as_dict, as_str, load_toml, make_purl
 
 ECO = "crates.io"
+
+
+def _dep(spec: str) -> str:
+    """``name`` stays a name; ``name version [(source)]`` pins one package: its purl."""
+    parts = spec.split(" ")
+    return make_purl(ECO, parts[0], parts[1]) if len(parts) > 1 else parts[0]
 
 
 def parse_cargo_lock(content: bytes, col: Collector) -> None:
@@ -20,7 +27,7 @@ def parse_cargo_lock(content: bytes, col: Collector) -> None:
         if not name or not version:
             col.problem("package entry without name or version")
             continue
-        deps = [d.split(" ", 1)[0] for d in p.get("dependencies", []) or [] if isinstance(d, str)]
+        deps = [_dep(d) for d in p.get("dependencies", []) or [] if isinstance(d, str)]
         source = as_str(p.get("source"))
         meta = {"source": source} if source else {"source": "local"}
         col.add(ECO, name, version, dependencies=deps, metadata=meta)
