@@ -57,6 +57,9 @@ def _check(comparator: Comparator, vectors: list[dict[str, Any]]) -> list[str]:
             got, back = comparator.compare(v["a"], v["b"]), comparator.compare(v["b"], v["a"])
             if (got, back) != (want, -want):
                 bad.append(f"{v['a']!r} vs {v['b']!r}: want {want}, got {got} / reversed {back}")
+            ka, kb = comparator.key(v["a"]), comparator.key(v["b"])
+            if (ka > kb) - (ka < kb) != want or (ka == kb) != (want == 0):
+                bad.append(f"{v['a']!r} vs {v['b']!r}: sort keys disagree with compare")
         elif "cmp_not" in v and comparator.compare(v["a"], v["b"]) == v["cmp_not"]:
             bad.append(f"{v['a']!r} vs {v['b']!r}: must not be {v['cmp_not']}")
     return bad

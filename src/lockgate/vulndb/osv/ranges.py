@@ -25,7 +25,6 @@ versions (the matcher's hot path), or use :func:`affected_by` for one-off checks
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,54 +76,63 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """Events sharing one version, with that version's precomputed sort key."""
+
+    version: str
+    key: Any
+    zero: bool
+    introduced: bool
+    fixed: bool
+    last_affected: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Range:
-    """One evaluable range with events sorted by version (limits kept apart)."""
+    """One evaluable range: events grouped by equal version, in walk order; limits apart."""
 
     index: int
     type: str
     comparator: Comparator
-    events: tuple[Event, ...]
-    limits: tuple[str, ...]
-    groups: tuple[tuple[str, frozenset[str]], ...] = ()
-    """Events grouped by equal version (version, kinds), in walk order."""
+    groups: tuple[Group, ...]
+    limits: tuple[Any, ...]
+    """Sort keys of the ``limit`` events (None for ``*``)."""
 
-    def _before_limits(self, version: str) -> bool:
+    def _before_limits(self, key: Any) -> bool:
         if not self.limits:
             return True
-        return any("*" in lim or self.comparator.compare(version, lim) < 0 for lim in self.limits)
+        return any(lim is None or key < lim for lim in self.limits)
 
-    def evaluate(self, version: str) -> Event | None:
-        """The ``introduced`` event whose interval holds ``version``, or None."""
-        if not self._before_limits(version):
+    def evaluate(self, version: str) -> Group | None:
+        """The ``introduced`` group whose interval holds ``version``, or None."""
+        key = self.comparator.key(version)
+        if not self._before_limits(key):
             return None
-        cmp = self.comparator.compare
-        opened: Event | None = None
-        for at, kinds in self.groups:
-            if at == "0" and "introduced" in kinds:  # introduced "0" is a group of its own
-                opens, closes = True, False
-            else:
-                c = cmp(version, at)
-                opens = "introduced" in kinds and c >= 0
-                closes = ("fixed" in kinds and c >= 0) or ("last_affected" in kinds and c > 0)
+        opened: Group | None = None
+        for g in self.groups:
+            if g.zero:
+                opened = g
+                continue
+            ge = key >= g.key
+            opens = g.introduced and ge
+            closes = (g.fixed and ge) or (g.last_affected and key > g.key)
             if opens and closes:
                 continue
             if opens:
-                opened = Event("introduced", at)
+                opened = g
             elif closes:
                 opened = None
         return opened
 
     def fixed_above(self, version: str) -> tuple[str, ...]:
         """Fixed versions of this range greater than ``version``, ascending."""
-        cmp = self.comparator.compare
-        return tuple(ev.version for ev in self.events if ev.kind == "fixed" and cmp(ev.version, version) > 0)
+        key = self.comparator.key(version)
+        return tuple(g.version for g in self.groups if g.fixed and g.key > key)
 
     def last_affected_from(self, version: str) -> str | None:
-        cmp = self.comparator.compare
-        for ev in self.events:
-            if ev.kind == "last_affected" and cmp(ev.version, version) >= 0:
-                return ev.version
-        return None
+        """The lowest ``last_affected`` at or above ``version``."""
+        key = self.comparator.key(version)
+        return next((g.version for g in self.groups if g.last_affected and g.key >= key), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,24 +211,23 @@ def _is_zero(e: Event) -> bool:
     return e.kind == "introduced" and e.version == "0"
 
 
-def _sort_events(events: list[Event], comparator: Comparator) -> tuple[Event, ...]:
-    def order(a: Event, b: Event) -> int:
-        if _is_zero(a) or _is_zero(b):
-            return _is_zero(b) - _is_zero(a)
-        return comparator.compare(a.version, b.version)
-
-    return tuple(sorted(events, key=functools.cmp_to_key(order)))
-
-
-def _group(events: tuple[Event, ...], comparator: Comparator) -> tuple[tuple[str, frozenset[str]], ...]:
-    groups: list[tuple[str, set[str], bool]] = []
-    for ev in events:
-        zero = _is_zero(ev)
-        if groups and not zero and not groups[-1][2] and comparator.compare(groups[-1][0], ev.version) == 0:
-            groups[-1][1].add(ev.kind)
+def _groups(events: list[Event], comparator: Comparator) -> tuple[Group, ...]:
+    """Events sorted by version (``introduced: "0"`` first) and grouped by equal version."""
+    keyed = sorted(
+        ((0 if _is_zero(e) else 1, comparator.key(e.version), i, e) for i, e in enumerate(events)),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
+    out: list[tuple[str, Any, bool, set[str]]] = []
+    for rank, key, _, ev in keyed:
+        zero = rank == 0
+        if out and not zero and not out[-1][2] and out[-1][1] == key:
+            out[-1][3].add(ev.kind)
         else:
-            groups.append((ev.version, {ev.kind}, zero))
-    return tuple((at, frozenset(kinds)) for at, kinds, _ in groups)
+            out.append((ev.version, key, zero, {ev.kind}))
+    return tuple(
+        Group(v, k, zero, "introduced" in kinds, "fixed" in kinds, "last_affected" in kinds)
+        for v, k, zero, kinds in out
+    )
 
 
 def compile_affected(ecosystem: str, affected: Mapping[str, Any]) -> Affected:
@@ -260,9 +267,9 @@ def compile_affected(ecosystem: str, affected: Mapping[str, Any]) -> Affected:
             except UnknownEcosystemError as exc:
                 unevaluable = f"{exc} (needed by ECOSYSTEM range {index})"
                 continue
-        ordered = _sort_events([e for e in events if e.kind != "limit"], comparator)
-        limits = tuple(e.version for e in events if e.kind == "limit")
-        ranges.append(Range(index, rtype, comparator, ordered, limits, _group(ordered, comparator)))
+        groups = _groups([e for e in events if e.kind != "limit"], comparator)
+        limits = tuple(None if "*" in e.version else comparator.key(e.version) for e in events if e.kind == "limit")
+        ranges.append(Range(index, rtype, comparator, groups, limits))
     return Affected(ecosystem, tuple(ranges), versions, tuple(all_fixed), ignored, unevaluable)
 
 

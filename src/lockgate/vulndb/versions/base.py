@@ -47,9 +47,17 @@ class Comparator(ABC):
     def valid(self, version: str) -> bool:
         """True when ``version`` is well formed for this scheme."""
 
+    def key(self, version: str) -> Any:
+        """A sort key for ``version``: keys order (and compare equal) exactly as :meth:`compare` does.
+
+        Schemes whose order fits plain tuples return cached tuples, which compare much
+        faster than repeated :meth:`compare` calls; the others wrap :meth:`compare`.
+        """
+        return functools.cmp_to_key(self.compare)(version)
+
     def sort_key(self) -> Callable[[str], Any]:
         """A ``key=`` function for :func:`sorted` using this ordering."""
-        return functools.cmp_to_key(self.compare)
+        return self.key
 
     def sorted(self, versions: Iterable[str]) -> list[str]:
         """``versions`` in ascending order (stable for equal versions)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from lockgate.vulndb.versions.base import Comparator
 
@@ -35,6 +36,10 @@ class CranComparator(Comparator):
             return 0
         ka, kb = parse(a), parse(b)
         return int(ka > kb) - int(ka < kb)
+
+    def key(self, version: str) -> Any:
+        """Cached tuple key (see :meth:`Comparator.key`)."""
+        return parse(version)
 
     def valid(self, version: str) -> bool:
         """R needs at least two components (``1.0``, ``0.1-2``)."""

@@ -75,6 +75,23 @@ def _parse(version: str) -> tuple[int, _Part, _Part]:
     return epoch, _runs(upstream), _runs(revision)
 
 
+def _flat(runs: _Part) -> _Part:
+    # A missing run reads as the terminator ((0,), 0); trailing ones are dropped and one
+    # is appended, so plain tuple comparison gives verrevcmp's answer.
+    out = list(runs)
+    while out and out[-1] == _FILL:
+        out.pop()
+    out.append(_FILL)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=65536)
+def sort_key(version: str) -> tuple[int, _Part, _Part]:
+    """A tuple ordering exactly like :meth:`DpkgComparator.compare`."""
+    epoch, upstream, revision = _parse(version)
+    return epoch, _flat(upstream), _flat(revision)
+
+
 def _cmp_runs(a: _Part, b: _Part) -> int:
     if a == b:
         return 0
@@ -99,11 +116,11 @@ class DpkgComparator(Comparator):
     def compare(self, a: str, b: str) -> int:
         if a == b:
             return 0
-        ea, ua, ra = _parse(a)
-        eb, ub, rb = _parse(b)
-        if ea != eb:
-            return -1 if ea < eb else 1
-        return _cmp_runs(ua, ub) or _cmp_runs(ra, rb)
+        ka, kb = sort_key(a), sort_key(b)
+        return int(ka > kb) - int(ka < kb)
+
+    def key(self, version: str) -> tuple[int, _Part, _Part]:
+        return sort_key(version)
 
     def valid(self, version: str) -> bool:
         """No error and no warning from dpkg's ``parseversion`` (``dpkg --validate-version``)."""

@@ -53,5 +53,10 @@ class GoComparator(Comparator):
             return (ka is not None) - (kb is not None)
         return int(ka > kb) - int(ka < kb)
 
+    def key(self, version: str) -> Any:
+        """Cached tuple key (see :meth:`Comparator.key`)."""
+        k = parse(version)
+        return (0,) if k is None else (1, k)
+
     def valid(self, version: str) -> bool:
         return parse(version) is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from lockgate.vulndb.versions.base import Comparator
 
@@ -30,6 +31,10 @@ class HackageComparator(Comparator):
             return 0
         ka, kb = parse(a), parse(b)
         return int(ka > kb) - int(ka < kb)
+
+    def key(self, version: str) -> Any:
+        """Cached tuple key (see :meth:`Comparator.key`)."""
+        return parse(version)
 
     def valid(self, version: str) -> bool:
         return bool(_VALID.match(version))

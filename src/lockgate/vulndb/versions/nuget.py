@@ -52,5 +52,9 @@ class NuGetComparator(Comparator):
         ka, kb = parse(a), parse(b)
         return int(ka > kb) - int(ka < kb)
 
+    def key(self, version: str) -> Any:
+        """Cached tuple key (see :meth:`Comparator.key`)."""
+        return parse(version)
+
     def valid(self, version: str) -> bool:
         return bool(_VALID.match(version))

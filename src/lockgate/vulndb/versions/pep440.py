@@ -72,5 +72,9 @@ class Pep440Comparator(Comparator):
             return -1 if ka[0] < kb[0] else 1
         return int(ka[1] > kb[1]) - int(ka[1] < kb[1])
 
+    def key(self, version: str) -> Any:
+        """Cached tuple key (see :meth:`Comparator.key`)."""
+        return parse(version)
+
     def valid(self, version: str) -> bool:
         return parse(version)[0] == 1

@@ -99,6 +99,10 @@ class SemverComparator(Comparator):
         ka, kb = parse(a, self._build_orders), parse(b, self._build_orders)
         return int(ka > kb) - int(ka < kb)
 
+    def key(self, version: str) -> Any:
+        """Cached tuple key (see :meth:`Comparator.key`)."""
+        return parse(version, self._build_orders)
+
     def valid(self, version: str) -> bool:
         """node-semver's strict ``valid()``: SemVer 2.0.0, optional ``v``, surrounding blanks allowed.
 
