@@ -79,6 +79,8 @@ def test_release_files_without_os_release() -> None:
     assert rhel and (rhel.family, rhel.version) == ("redhat", "8.9")
     assert centos and (centos.family, centos.version) == ("centos", "7.9.2009")
     assert amazon and (amazon.family, amazon.version) == ("amazon", "2023")
+    ami = detect("etc/system-release", b"Amazon Linux AMI release 2018.03\n")
+    assert ami and (ami.family, ami.version) == ("amazon", "2018.03")
     # Oracle Linux also ships redhat-release; the specific file wins
     ol = detect("etc/oracle-release", b"Oracle Linux Server release 8.10\n")
     assert select_os([detect("etc/redhat-release", b"Red Hat Enterprise Linux release 8.10\n"), ol]) == ol

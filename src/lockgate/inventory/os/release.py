@@ -166,7 +166,9 @@ def os_from_redhat_release(text: str, source: str = "etc/redhat-release") -> OSI
         family = "oracle"
     elif product.startswith("amazon linux"):
         family = "amazon"
-        version = version.split(".")[0] if version.startswith("20") and len(version) > 4 else version
+        major = version.split(".")[0]
+        if len(major) == 4 and major >= "2022":  # AL2023 writes 2023.4.20240319; AL1 keeps 2018.03
+            version = major
     elif product.startswith("red hat"):
         family = "redhat"
     else:
