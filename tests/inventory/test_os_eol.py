@@ -31,6 +31,7 @@ def test_eol_boundary_is_inclusive() -> None:
         ("rocky", "8.10", "8"),
         ("amazon", "2023", "2023"),
         ("amazon", "2", "2"),
+        ("amazon", "2018.03", "1"),
         ("opensuse-leap", "15.5", "15.5"),
         ("sles", "15.3", "15.3"),
         ("photon", "4.0", "4.0"),
