@@ -13,6 +13,8 @@ from lockgate.inventory.model import Package
 from lockgate.inventory.os.licenses import split_licenses
 
 APK_INSTALLED = "lib/apk/db/installed"
+APK_PATHS = frozenset({APK_INSTALLED, "usr/lib/apk/db/installed"})
+"""``usr/lib``: where usr-merged apk-tools 3 systems keep the database (``lib`` may be a symlink)."""
 
 
 def _deps(value: str) -> tuple[str, ...]:
@@ -93,7 +95,7 @@ class ApkAnalyzer:
     max_size: int | None = None
 
     def required(self, entry: FileEntry) -> bool:
-        return entry.path == APK_INSTALLED
+        return entry.path in APK_PATHS
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
         pkgs, gaps = parse_installed(content, entry.path, entry.layer)
