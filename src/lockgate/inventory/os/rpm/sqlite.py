@@ -31,7 +31,7 @@ def iter_blobs(data: bytes) -> Iterator[bytes]:
     conn = sqlite3.connect(":memory:")
     try:
         try:
-            conn.deserialize(bytes(image))
+            conn.deserialize(image)
             conn.execute("PRAGMA query_only = ON")
             conn.execute("PRAGMA cell_size_check = ON")
             conn.execute("PRAGMA trusted_schema = OFF")
