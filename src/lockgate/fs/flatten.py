@@ -13,8 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -139,15 +138,6 @@ class _Tree:
             shutil.rmtree(name, dir_fd=pfd)
         else:
             os.unlink(name, dir_fd=pfd)
-
-    @contextmanager
-    def opened_dir(self, path: str) -> Iterator[int]:
-        """A fresh descriptor of ``path`` (no symlinks followed), closed afterwards."""
-        fd = os.open(path or ".", _DIR_FLAGS, dir_fd=self.root_fd) if path else os.dup(self.root_fd)
-        try:
-            yield fd
-        finally:
-            os.close(fd)
 
 
 class _Flattener:
@@ -314,13 +304,15 @@ class _Flattener:
         self.tree.forget()
         for path in sorted(self.dir_meta, key=lambda p: p.count("/"), reverse=True):
             mode, uid, gid, mtime = self.dir_meta[path]
+            self.tree.checkpoint()
             try:
-                with self.tree.opened_dir(path) as fd:
-                    self._owner(fd, uid, gid)
-                    os.fchmod(fd, mode & 0o7777)
-                    os.utime(fd, (mtime, mtime))
-            except OSError as e:
-                self.counts.gaps.append(CoverageGap(where=path, reason=f"directory metadata not set: {e.strerror}"))
+                fd = self.tree.dir_fd(path, create=False)  # component by component, no symlinks
+                self._owner(fd, uid, gid)
+                os.fchmod(fd, mode & 0o7777)
+                os.utime(fd, (mtime, mtime))
+            except (OSError, _Refused) as e:
+                reason = e.strerror if isinstance(e, OSError) else str(e)
+                self.counts.gaps.append(CoverageGap(where=path, reason=f"directory metadata not set: {reason}"))
 
 
 def flatten(
