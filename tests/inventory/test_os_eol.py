@@ -106,3 +106,11 @@ def test_finalize_purls_and_duplicates() -> None:
     apk = Package("apk", "musl", "1.2.5-r0", arch="x86_64")
     assert "distro" not in parse_purl(purl_for(apk, OSInfo("debian", "12"))).qualifiers
     assert parse_purl(purl_for(apk, OSInfo("alpine", "3.20.1"))).qualifiers["distro"] == "3.20.1"
+
+
+def test_eol_warning_text() -> None:
+    old = finalize_os(OSInfo("alpine", "3.15.4"), dt.date(2024, 1, 1))
+    new = finalize_os(OSInfo("alpine", "3.22.1"), dt.date(2024, 1, 1))
+    warning = eol.eol_warning(old)
+    assert warning is not None and "alpine 3.15.4" in warning and "2023-11-01" in warning
+    assert eol.eol_warning(new) is None and eol.eol_warning(None) is None

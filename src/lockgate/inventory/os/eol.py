@@ -200,3 +200,14 @@ def eol_for(os: OSInfo, today: _dt.date | None = None) -> EolStatus | None:
 def known_families() -> frozenset[str]:
     """Families with an EOL table (plus the rolling ones)."""
     return frozenset(_TABLES) | ROLLING
+
+
+def eol_warning(os: OSInfo | None) -> str | None:
+    """One-line report warning for an OS past its end of life (after ``finalize_os``), else ``None``."""
+    if os is None or not os.eosl:
+        return None
+    when = f" on {os.eol}" if os.eol else ""
+    return (
+        f"{os.family} {os.version} reached end of life{when}: the vendor no longer publishes security fixes, "
+        "so vulnerability results for OS packages are incomplete"
+    )
