@@ -4,7 +4,6 @@ against ``umoci unpack``, zstd layers written by skopeo, and the rootfs as a dir
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 from pathlib import Path
 
@@ -92,16 +91,3 @@ def test_flatten_equals_umoci_unpack(debian_image: BuiltImage, tmp_path: Path) -
     for rel in (b"etc/shadow", b"usr/bin/passwd", b"var/log"):
         a, b = os.lstat(ours / os.fsdecode(rel)), os.lstat(tmp_path / "umoci/rootfs" / os.fsdecode(rel))
         assert (a.st_uid, a.st_gid) == (b.st_uid, b.st_gid)
-
-
-def test_flatten_drops_setuid_by_default(debian_image: BuiltImage, debian_rootfs: Path, tmp_path: Path) -> None:
-    setuid_in_rootfs = [
-        p for p in (debian_rootfs / "usr/bin").iterdir() if not p.is_symlink() and p.stat().st_mode & stat.S_ISUID
-    ]
-    assert setuid_in_rootfs  # su, passwd, mount ... are setuid in Debian
-    img, _ = open_image(debian_image.oci_ref)
-    flatten(img, tmp_path / "out", settings=Settings())
-    for p in setuid_in_rootfs:
-        mode = (tmp_path / "out/usr/bin" / p.name).stat().st_mode
-        assert not mode & (stat.S_ISUID | stat.S_ISGID), p.name
-        assert stat.S_IMODE(mode) == stat.S_IMODE(p.stat().st_mode) & 0o1777
