@@ -163,3 +163,44 @@ def test_package_lock_written_by_npm(node_app: Path) -> None:
         f"pkg:npm/ansi-styles@{versions['ansi-styles']}",
         f"pkg:npm/supports-color@{versions['supports-color']}",
     }
+
+
+TINY_PYPROJECT = """[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "Tiny_Pkg.Demo"
+version = "1.2.3.post4"
+dependencies = ["six>=1.0"]
+"""
+
+
+def _build_archives(where: Path) -> None:
+    """A wheel by ``pip wheel`` (build backend fetched from PyPI) and an egg by setuptools' bdist_egg."""
+    proj = where / "proj"
+    (proj / "tinypkg").mkdir(parents=True)
+    (proj / "tinypkg/__init__.py").write_text("")
+    (proj / "pyproject.toml").write_text(TINY_PYPROJECT)
+    py = sys.executable
+    subprocess.run([py, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(where / "dist"), str(proj)], check=True)
+    subprocess.run(
+        [py, "-c", "from setuptools import setup; setup()", "-q", "bdist_egg", "-d", str(where / "dist")],
+        cwd=proj, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def test_wheel_and_egg_archives() -> None:
+    dist = _cached("lang-pyarchives", TINY_PYPROJECT, _build_archives) / "dist"
+    wheel = next(dist.glob("*.whl"))
+    egg = next(dist.glob("*.egg"))
+    # The tools name their outputs <name>-<version>-...: the oracle for what the metadata says.
+    for archive in (wheel, egg):
+        name, version = archive.name.split("-")[:2]
+        result = extract("python-archive", archive.read_bytes(), path=f"wheels/{archive.name}")
+        assert not result.gaps
+        assert [(p.name, p.version) for p in result.packages] == [(pep503(name), version)]
+        if archive is wheel:  # eggs keep requirements in EGG-INFO/requires.txt, not in PKG-INFO
+            assert result.packages[0].dependencies == ("six",)
+    broken = extract("python-archive", wheel.read_bytes()[:200], path="wheels/broken.whl")
+    assert broken.gaps and not broken.packages

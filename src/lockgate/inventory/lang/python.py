@@ -1,5 +1,6 @@
 """Python packages: installed metadata (dist-info, egg-info) and lock files.
 
+Wheels and zipped eggs lying in the file system are read from their metadata member.
 Installed metadata is RFC 822-style, parsed with the stdlib ``email.parser`` (header names
 are case-insensitive, the first ``Version`` wins). Lock files: ``poetry.lock`` and
 ``uv.lock`` (stdlib ``tomllib``), ``Pipfile.lock`` (JSON) and pinned ``==``/``===`` lines of
@@ -191,6 +192,39 @@ def parse_requirements(content: bytes, col: Collector) -> None:
         col.add(ECO, pep503(name), version)
 
 
+_MAX_ARCHIVE_MEMBER = 4 * 1024 * 1024
+
+
+def parse_python_archive(content: bytes, col: Collector) -> None:
+    """A wheel (``*.dist-info/METADATA``) or zipped egg (``EGG-INFO/PKG-INFO``) kept as a file."""
+    import io
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ParseError(f"not a readable zip archive ({exc})") from None
+    with zf:
+        member = next(
+            (
+                i
+                for i in zf.infolist()
+                if i.filename == "EGG-INFO/PKG-INFO"
+                or (i.filename.endswith(".dist-info/METADATA") and i.filename.count("/") == 1)
+            ),
+            None,
+        )
+        if member is None:
+            raise ParseError("archive has no .dist-info/METADATA or EGG-INFO/PKG-INFO")
+        if member.file_size > _MAX_ARCHIVE_MEMBER:
+            raise ParseError(f"{member.filename} is larger than {_MAX_ARCHIVE_MEMBER} bytes")
+        with zf.open(member) as fh:
+            data = fh.read(_MAX_ARCHIVE_MEMBER + 1)
+    if len(data) > _MAX_ARCHIVE_MEMBER:
+        raise ParseError(f"{member.filename} is larger than declared")
+    parse_metadata(data, col)
+
+
 def _is_requirements(path: str, name: str) -> bool:
     return name.startswith("requirements") and name.endswith(".txt")
 
@@ -211,6 +245,13 @@ FORMATS = (
     Format("Pipfile.lock", ECO, lambda p, n: n == "Pipfile.lock", parse_pipfile_lock, names=("Pipfile.lock",)),
     Format("uv.lock", ECO, lambda p, n: n == "uv.lock", parse_uv_lock, names=("uv.lock",)),
     Format("requirements.txt", ECO, _is_requirements, parse_requirements, prefixes=("requirements",)),
+    Format(
+        "python-archive",
+        ECO,
+        lambda p, n: n.endswith((".whl", ".egg")),
+        parse_python_archive,
+        suffixes=(".whl", ".egg"),
+    ),
 )
 
 
