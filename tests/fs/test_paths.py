@@ -43,3 +43,13 @@ def test_classify() -> None:
 def test_parents() -> None:
     assert list(parents("a/b/c")) == ["a/b", "a"]
     assert list(parents("a")) == []
+
+
+def test_printable() -> None:
+    import os
+
+    from lockgate.fs.paths import printable
+
+    assert printable("etc/passwd") == "etc/passwd"
+    assert printable("café/ü") == "café/ü"
+    assert printable(os.fsdecode(b"caf\xe9")) == "caf\\xe9"

@@ -19,6 +19,7 @@ from lockgate.findings.model import CoverageGap
 from lockgate.fs.analysis import ImageAnalysis, LayerIndex, LayerRecord, merge
 from lockgate.fs.dispatch import Dispatcher
 from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry, FileType
+from lockgate.fs.paths import printable
 
 _TYPES = (
     (stat.S_ISREG, FileType.FILE),
@@ -78,7 +79,7 @@ def analyze_directory(path: Path, analyzers: Sequence[Analyzer], *, settings: Se
             with os.scandir(full_dir) as it:
                 listing = sorted(it, key=lambda e: e.name)
         except OSError as e:
-            gaps.append(CoverageGap(where=rel_dir or ".", reason=f"directory not readable: {e.strerror}"))
+            gaps.append(CoverageGap(where=printable(rel_dir) or ".", reason=f"directory not readable: {e.strerror}"))
             continue
         subdirs = []
         for de in listing:
@@ -90,18 +91,18 @@ def analyze_directory(path: Path, analyzers: Sequence[Analyzer], *, settings: Se
                     continue
                 link = str(Path(de.path).readlink()) if ftype is FileType.SYMLINK else ""
             except OSError as e:
-                gaps.append(CoverageGap(where=rel, reason=f"not readable: {e.strerror}"))
+                gaps.append(CoverageGap(where=printable(rel), reason=f"not readable: {e.strerror}"))
                 continue
             if ftype is FileType.DIR:
                 subdirs.append(rel)
             entry = FileEntry(
-                path=rel,
+                path=printable(rel),
                 size=st.st_size if ftype is FileType.FILE else 0,
                 mode=stat.S_IMODE(st.st_mode),
                 uid=st.st_uid,
                 gid=st.st_gid,
                 type=ftype,
-                linkname=link,
+                linkname=printable(link),
             )
             wanted = dispatcher.wanted(entry)
             if not wanted:
@@ -112,10 +113,10 @@ def analyze_directory(path: Path, analyzers: Sequence[Analyzer], *, settings: Se
                 try:
                     content = read()
                 except OSError as e:
-                    gaps.append(CoverageGap(where=rel, reason=f"not readable: {e.strerror or e}"))
+                    gaps.append(CoverageGap(where=printable(rel), reason=f"not readable: {e.strerror or e}"))
                     continue
             for i, res in dispatcher.run(entry, wanted, _const(content) if content is not None else None):
-                results[dispatcher.analyzers[i].name].append((rel, res))
+                results[dispatcher.analyzers[i].name].append((entry.path, res))
         stack.extend(reversed(subdirs))
     record = LayerRecord(
         digest="",

@@ -23,7 +23,7 @@ from lockgate.errors import ConfigError, IntegrityError
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.layers import LayerBrokenError, LayerItem, LayerStream, ProgressFn
 from lockgate.fs.model import FileType
-from lockgate.fs.paths import Whiteout, parents
+from lockgate.fs.paths import Whiteout, parents, printable
 from lockgate.oci.image import Image
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -152,7 +152,7 @@ class _Flattener:
     # -- per entry ---------------------------------------------------------------------------
     def gap(self, item: LayerItem, reason: str) -> None:
         self.counts.gaps.append(
-            CoverageGap(where=item.entry.path, reason=f"not written: {reason}", layer=item.entry.layer)
+            CoverageGap(where=printable(item.entry.path), reason=f"not written: {reason}", layer=item.entry.layer)
         )
 
     def apply(self, item: LayerItem) -> None:
@@ -312,7 +312,9 @@ class _Flattener:
                 os.utime(fd, (mtime, mtime))
             except (OSError, _Refused) as e:
                 reason = e.strerror if isinstance(e, OSError) else str(e)
-                self.counts.gaps.append(CoverageGap(where=path, reason=f"directory metadata not set: {reason}"))
+                self.counts.gaps.append(
+                    CoverageGap(where=printable(path), reason=f"directory metadata not set: {reason}")
+                )
 
 
 def flatten(

@@ -24,7 +24,7 @@ from lockgate.config import Limits
 from lockgate.errors import InputError, LimitExceededError, NotFoundError
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.model import FileEntry, FileType
-from lockgate.fs.paths import UnsafePathError, Whiteout, classify, normalize, normalize_link_target
+from lockgate.fs.paths import UnsafePathError, Whiteout, classify, normalize, normalize_link_target, printable
 from lockgate.oci.image import ImageSource
 from lockgate.oci.model import ENCRYPTED_SUFFIX, Descriptor, layer_compression
 
@@ -240,7 +240,7 @@ class LayerStream:
         self.gaps.append(CoverageGap(where=self._desc.digest, reason=reason, layer=self.label))
 
     def _entry_gap(self, name: str, reason: str) -> None:
-        self.gaps.append(CoverageGap(where=name, reason=f"{reason}; entry skipped", layer=self.label))
+        self.gaps.append(CoverageGap(where=printable(name), reason=f"{reason}; entry skipped", layer=self.label))
 
     def _fail(self, exc: BaseException) -> LayerBrokenError:
         self._verify_rest()

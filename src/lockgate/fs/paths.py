@@ -71,6 +71,21 @@ def classify(path: str) -> tuple[Whiteout, str]:
     return Whiteout.DELETE, f"{head}/{target}" if head else target
 
 
+def printable(path: str) -> str:
+    """``path`` as valid UTF-8 text: undecodable bytes (kept as surrogates) become ``\\xNN``.
+
+    Analysers and reports get this form, so a hostile non-UTF-8 name can never break a JSON
+    or terminal writer later; only :mod:`lockgate.fs.flatten` uses the raw name.
+    """
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
+
 def parents(path: str) -> Iterator[str]:
     """Proper ancestors of ``path``, nearest first (``a/b/c`` -> ``a/b``, ``a``)."""
     while "/" in path:

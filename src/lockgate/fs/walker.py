@@ -10,6 +10,7 @@ the GIL). The config's diff_ids are checked against the computed ones: a mismatc
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from lockgate.fs.cache import LayerCache
 from lockgate.fs.dispatch import Dispatcher
 from lockgate.fs.layers import LayerBrokenError, LayerStream, ProgressFn
 from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry, FileType
-from lockgate.fs.paths import Whiteout
+from lockgate.fs.paths import Whiteout, printable
 from lockgate.oci.image import Image, ImageSource
 from lockgate.oci.model import Descriptor
 
@@ -37,6 +38,13 @@ HARDLINK_CONTENT_BUDGET = 64 * 1024 * 1024
 def _params(a: Analyzer, limits: Limits) -> str:
     cap = a.max_size if a.max_size is not None else limits.max_file_bytes
     return f"max={cap}" if a.needs_content else ""
+
+
+def _printable_entry(entry: FileEntry) -> FileEntry:
+    path, link = printable(entry.path), printable(entry.linkname)
+    if path is entry.path and link is entry.linkname:
+        return entry
+    return dataclasses.replace(entry, path=path, linkname=link)
 
 
 def _const(data: bytes) -> Callable[[], bytes]:
@@ -79,7 +87,7 @@ def analyze_layer(
     try:
         with stream as items:
             for item in items:
-                entry = item.entry
+                entry = _printable_entry(item.entry)
                 if item.whiteout is Whiteout.DELETE:
                     whiteouts.add(entry.path)
                     continue
