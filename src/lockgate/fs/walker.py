@@ -225,7 +225,9 @@ def analyze_image(
 
     ``cache``: ``True`` uses the cache under ``settings.layer_cache_dir``, ``False``/``None``
     disables it, or pass a :class:`LayerCache`. ``progress`` receives compressed byte counts
-    (possibly from worker threads). ``workers`` defaults to ``min(2, cpu_count)``.
+    (possibly from worker threads). ``workers`` defaults to ``min(2, cpu_count)``; with more
+    than one, different layers are analysed on different threads, so analysers must not keep
+    mutable state between calls (pass ``workers=1`` for one that does).
     """
     names = [a.name for a in analyzers]
     if len(set(names)) != len(names):
