@@ -377,3 +377,15 @@ def test_failing_analysers_become_gaps(tmp_path: Path) -> None:
     assert res.os is not None
     text = reasons(res.gaps)
     assert "boom in required" in text and "boom in analyze" in text
+
+
+def test_huge_pax_header_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """tarfile would read a pax header wholly into memory: a 300 MiB one must stop the layer early."""
+    ti = tarfile.TarInfo("././@PaxHeader")
+    ti.type = tarfile.XHDTYPE
+    ti.size = 300 * 1024 * 1024
+    tar = ti.tobuf(format=tarfile.USTAR_FORMAT) + b"\0" * 8192
+    rec = Recorder()
+    res = scan(tmp_path, [RawLayer(tar=tar, compression="none")], rec)
+    assert "metadata header of 314572800 bytes" in reasons(res.gaps)
+    assert rec.seen == []

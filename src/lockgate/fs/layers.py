@@ -54,6 +54,23 @@ _TYPES: dict[bytes, FileType] = {
 }
 
 
+MAX_METADATA_HEADER_BYTES = 1024 * 1024
+"""Largest pax / GNU long-name header read into memory (real ones are well under 4 KiB)."""
+_META_TYPES = frozenset(
+    {tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK}
+)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """``tarfile`` reads pax and GNU long-name headers wholly into memory; bound them first."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _META_TYPES and self.size > MAX_METADATA_HEADER_BYTES:
+            raise tarfile.ReadError(f"metadata header of {self.size} bytes (limit {MAX_METADATA_HEADER_BYTES})")
+        result: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
+        return result
+
+
 def _low_level_errors() -> tuple[type[BaseException], ...]:
     import zstandard
 
@@ -346,7 +363,7 @@ class LayerStream:
         hashing = _Hashing(_decompressor(counted, compression), counted, self._limits, self.what)
         self._hashing = hashing
         try:
-            tar = tarfile.open(fileobj=hashing, mode="r|", bufsize=_CHUNK)  # type: ignore[call-overload]  # noqa: SIM115
+            tar = tarfile.open(fileobj=hashing, mode="r|", bufsize=_CHUNK, tarinfo=_BoundedTarInfo)  # type: ignore[call-overload]  # noqa: SIM115
         except LimitExceededError as e:
             self._fail(e)
             return
