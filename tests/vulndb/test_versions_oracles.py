@@ -4,6 +4,7 @@
   ``dpkg --validate-version`` (the Debian system's dpkg);
 - rpm ordering against rpm 4.18's own ``rpm.vercmp`` (rpm's embedded Lua, one ``rpm``
   process per batch);
+- Maven ordering against the installed Maven's ``ComparableVersion`` (one JVM per batch);
 - npm SemVer against the ``semver`` package from npm, run by node (installed once into
   ``~/.cache/lockgate-tests/node-semver``).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import random
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -298,3 +300,80 @@ def test_semver_matches_node_semver(
     assert not bad, bad[:20]
     bad_valid = [(v, w) for v, w in zip(versions, res["strict"], strict=True) if npm.valid(v) != w]
     assert not bad_valid, bad_valid[:20]
+
+
+# --- Maven ----------------------------------------------------------------------------
+
+MAVEN_ARTIFACT = Path("/usr/share/maven/lib/maven-artifact-3.x.jar")
+MAVEN_SUFFIXES = [
+    "-SNAPSHOT",
+    ".Final",
+    "-rc1",
+    ".RELEASE",
+    "-alpha-1",
+    "-beta.2",
+    "-M1",
+    ".0",
+    "-1",
+    "-cr2",
+    "b2",
+    "-sp1",
+]
+MAVEN_ALPHABET = "0123456789.-abcmprs"
+_WELL_FORMED = re.compile(
+    r"\A[0-9]+(\.[0-9]+)*([A-Za-z]+[0-9]*)?(-([1-9][0-9]*|(?!(ga|final|release)(-|\Z))[A-Za-z]+[0-9]*))*\Z", re.I
+)
+_MAVEN = st.builds(
+    lambda nums, q: ".".join(map(str, nums)) + q,
+    st.lists(st.integers(0, 20), min_size=1, max_size=4),
+    st.sampled_from(["", "", *MAVEN_SUFFIXES, "-alpha", "-beta-3", "-RC2", "-ga", "-final", "-foo", "-1-SNAPSHOT"]),
+)
+
+
+def _maven_oracle(pairs: list[tuple[str, str]]) -> list[int]:
+    """Maven's own ``ComparableVersion`` (its ``main`` compares consecutive arguments)."""
+    seq = [v for pair in pairs for v in pair]
+    res = subprocess.run(
+        ["java", "-cp", str(MAVEN_ARTIFACT), "org.apache.maven.artifact.versioning.ComparableVersion", *seq],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("   ")]
+    out = []
+    for i, (a, b) in enumerate(pairs):
+        line = lines[2 * i].strip()
+        for op, value in (("==", 0), ("<", -1), (">", 1)):
+            if line == f"{a} {op} {b}":
+                out.append(value)
+                break
+        else:
+            raise AssertionError(f"unexpected ComparableVersion output {line!r} for {a!r} {b!r}")
+    return out
+
+
+@SETTINGS
+@given(st.lists(_MAVEN, min_size=40, max_size=40), st.randoms(use_true_random=False))
+def test_maven_matches_comparable_version(corpus: Path, gen: list[str], rng: random.Random) -> None:
+    """Against the ``ComparableVersion`` of the installed Maven (3.8).
+
+    The POM version-order specification, which OSV and the corpus vectors follow, and
+    Maven 3.8's ``ComparableVersion`` differ on malformed corners: the specification
+    says ``.qualifier < -qualifier`` where ``ComparableVersion`` reads a qualifier after
+    ``.`` as if it followed ``-`` (``1.x == 1-x``), and the specification trims null
+    tokens before every hyphen (``1-ga-1 == 1-1``, ``1-0M5 == 1-M5``) where Maven does
+    not, nor for empty tokens (``1-.8``). Pairs outside the well-formed shape
+    ``numbers[letters[digits]](-number|-letters[digits])*`` are left out; the rest must agree.
+    """
+    assert MAVEN_ARTIFACT.is_file() and shutil.which("java"), "Maven and Java (the oracle) must be installed"
+    maven = comparator_for("Maven")
+    real = _real_versions(corpus, "maven-versions-generated.json")
+    pairs = _pairs_from(rng, real, gen, MAVEN_ALPHABET, lambda v: bool(v) and v[0] not in "-." and " " not in v)
+    want = _maven_oracle(pairs)
+    comparable = [
+        (a, b, w) for (a, b), w in zip(pairs, want, strict=True) if _WELL_FORMED.match(a) and _WELL_FORMED.match(b)
+    ]
+    assert len(comparable) > BATCH // 4
+    bad = [(a, b, w, maven.compare(a, b)) for a, b, w in comparable if maven.compare(a, b) != w]
+    assert not bad, bad[:20]
