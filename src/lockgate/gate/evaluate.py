@@ -117,7 +117,7 @@ def decide(
         if f.suppressed_by:
             continue
         fail_on, rule = thresholds[f.kind]
-        if f.kind is FindingKind.VULNERABILITY and f.severity is Severity.UNKNOWN:
+        if f.kind is FindingKind.VULNERABILITY and f.severity is Severity.UNKNOWN and fail_on is not Severity.UNKNOWN:
             unknown_count += 1
             if unknown_mode is UnknownSeverity.FAIL:
                 reasons.append(
