@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from tests.fixtures.registry import OCILayout, build_oci_image
 
 from ._helpers import lockgate
+from ._tsa import Tsa, run_tsa
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +56,10 @@ def other_layout(_base_layouts: tuple[OCILayout, OCILayout], tmp_path: Path) -> 
     dst = tmp_path / "other"
     shutil.copytree(_base_layouts[1].path, dst)
     return OCILayout(dst, "v1")
+
+
+@pytest.fixture(scope="session")
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tsa]:
+    """A running RFC 3161 timestamp authority (``openssl ts -reply``) on a random local port."""
+    with run_tsa(tmp_path_factory.mktemp("tsa")) as t:
+        yield t

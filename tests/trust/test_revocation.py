@@ -44,7 +44,10 @@ def test_since_cutoff() -> None:
     rl = load_revocations()
     assert rl.check(k, cut - timedelta(days=1)) is None
     assert rl.check(k, cut + timedelta(seconds=1)) is not None
-    assert rl.check(k, None) is not None  # no signing time: refused
+    assert rl.check(k, None) is not None  # no trusted signing time: counts as now, after the cut-off
+    _, later = _key()
+    revoke(later, reason="planned", since=datetime.now(UTC) + timedelta(days=30))
+    assert load_revocations().check(later, None) is None  # not revoked yet
 
 
 def test_rollback_and_expiry_refused(tmp_path: Path) -> None:

@@ -253,6 +253,10 @@ def sign_cmd(
     identity: str | None = typer.Option(
         None, "--identity", help="docker-reference to sign for (default: the image's repository)."
     ),
+    tsa: str | None = typer.Option(
+        None, "--tsa", "--timestamp-server-url", help="RFC 3161 timestamp authority URL (trusted signing time)."
+    ),
+    tsa_ca_cert: Path | None = typer.Option(None, "--tsa-ca-cert", help="CA certificate for the TSA's HTTPS."),
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -274,6 +278,8 @@ def sign_cmd(
         referrer=referrer,
         options=registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure),
         limits=settings(ctx).limits,
+        tsa_url=tsa,
+        tsa_ca_cert=tsa_ca_cert,
     )
     for r in results:
         typer.echo(f"{r.digest}  signed by {r.key_id}  -> {r.stored_at}")
@@ -288,6 +294,12 @@ def verify_cmd(
     policy: Path | None = typer.Option(None, "--policy", help="Policy file whose trust: section decides."),
     identity: str | None = typer.Option(None, "--identity", help="Expected docker-reference (default: the image)."),
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+    tsa_cert_chain: Path | None = typer.Option(
+        None,
+        "--tsa-cert-chain",
+        "--timestamp-certificate-chain",
+        help="PEM chain of the timestamp authority; verified RFC 3161 timestamps give the signing time.",
+    ),
     trusted_root: Path | None = TRUSTED_ROOT_OPTION,
     certificate_identity: str | None = IDENTITY_OPTION,
     certificate_identity_regexp: str | None = IDENTITY_RX_OPTION,
@@ -332,12 +344,17 @@ def verify_cmd(
         return
     rl = load_revocations(revocations)
     wanted = _annotations(annotation)
+    tsa_trust = None
+    if tsa_cert_chain is not None:
+        from lockgate.trust.timestamp import TsaTrust
+
+        tsa_trust = TsaTrust.from_pem_file(tsa_cert_chain)
     if policy is not None:
         from lockgate.trust.policy import evaluate_image
 
         decision, result = evaluate_image(
             image, policy, revocations=rl, options=opts, limits=settings(ctx).limits, annotations=wanted,
-            extra_keys=[load_verifier(k) for k in key or []],
+            extra_keys=[load_verifier(k) for k in key or []], tsa=tsa_trust,
         )  # fmt: skip
         doc = {"allowed": decision.allowed, "scope": decision.scope, "reasons": list(decision.reasons)}
         if result is not None:
@@ -355,7 +372,7 @@ def verify_cmd(
     keys = [load_verifier(k) for k in key]
     result = verify_image(
         image, keys, annotations=wanted, identity=identity, revocations=rl,
-        options=opts, limits=settings(ctx).limits,
+        options=opts, limits=settings(ctx).limits, tsa=tsa_trust,
     )  # fmt: skip
     verified = result.verified_keys
     if fmt == Format.JSON:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from lockgate import __version__
@@ -46,6 +47,8 @@ from lockgate.oci.targets import OCI, REGISTRY, Target, open_destination, open_s
 from lockgate.trust.keys.model import PublicKey, Signer
 from lockgate.trust.revocation import RevocationList
 from lockgate.trust.simplesigning import MEDIA_TYPE, make_payload, parse_payload, same_repository
+from lockgate.trust.timestamp import ANNOTATION as TIMESTAMP_ANNOTATION
+from lockgate.trust.timestamp import TsaTrust
 
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
@@ -140,6 +143,8 @@ def sign_image(
     tag_layout: bool = True,
     options: RegistryOptions | None = None,
     limits: Limits | None = None,
+    tsa_url: str | None = None,
+    tsa_ca_cert: Path | None = None,
 ) -> list[SignResult]:
     """Sign the manifest ``target_text`` resolves to (and each platform manifest with ``all_platforms``)."""
     limits = limits or Limits()
@@ -162,15 +167,7 @@ def sign_image(
     optional.setdefault("creator", f"lockgate {__version__}")
     for d in digests:
         payload = make_payload(identity, d, optional)
-        layers = [
-            Descriptor(
-                media_type=MEDIA_TYPE,
-                digest=sha256_digest(payload),
-                size=len(payload),
-                annotations=((SIGNATURE_ANNOTATION, base64.b64encode(s.sign(payload)).decode()),),
-            )
-            for s in signers
-        ]
+        layers = [_signature_layer(s, payload, tsa_url, tsa_ca_cert) for s in signers]
         where = []
         if tag_layout:
             where.append(_append_tag_layout(target, d, payload, layers, options, limits))
@@ -178,6 +175,17 @@ def sign_image(
             where.append(_write_referrer(target, d, payload, layers, options))
         results.extend(SignResult(d, s.public_key.key_id, ", ".join(where)) for s in signers)
     return results
+
+
+def _signature_layer(signer: Signer, payload: bytes, tsa_url: str | None, tsa_ca_cert: Path | None) -> Descriptor:
+    sig = signer.sign(payload)
+    ann = [(SIGNATURE_ANNOTATION, base64.b64encode(sig).decode())]
+    if tsa_url:
+        from lockgate.trust import timestamp
+
+        tsr = timestamp.request_timestamp(tsa_url, sig, ca_cert=tsa_ca_cert)
+        ann.append((timestamp.ANNOTATION, timestamp.annotation_value(tsr)))
+    return Descriptor(media_type=MEDIA_TYPE, digest=sha256_digest(payload), size=len(payload), annotations=tuple(ann))
 
 
 def _put(dst: ImageDestination, data: bytes, media_type: str) -> Descriptor:
@@ -270,6 +278,7 @@ class SignatureCheck:
     reason: str = ""
     docker_reference: str = ""
     signed_at: datetime | None = None
+    """Trusted signing time (a verified RFC 3161 timestamp), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +384,7 @@ def verify_image(
     revocations: RevocationList | None = None,
     options: RegistryOptions | None = None,
     limits: Limits | None = None,
+    tsa: TsaTrust | None = None,
 ) -> ImageVerification:
     """Check every signature of the image ``target_text`` names against ``keys``.
 
@@ -401,7 +411,7 @@ def verify_image(
             layers = layers[: limits.max_signatures]
         for kind, desc, store in layers:
             checks.append(
-                _check_layer(kind, desc, store, digest, keys, identity, mirrors, annotations or {}, revocations)
+                _check_layer(kind, desc, store, digest, keys, identity, mirrors, annotations or {}, revocations, tsa)
             )
     finally:
         for s in opened:
@@ -419,6 +429,7 @@ def _check_layer(
     mirrors: Sequence[str],
     annotations: dict[str, str],
     revocations: RevocationList | None,
+    tsa: TsaTrust | None,
 ) -> SignatureCheck:
     def fail(reason: str, **kw: Any) -> SignatureCheck:
         return SignatureCheck(desc.digest, kind, ok=False, reason=reason, **kw)
@@ -451,7 +462,14 @@ def _check_layer(
     except InputError as e:
         return fail(str(e), key_id=key.key_id)
     common: dict[str, Any] = {"key_id": key.key_id, "docker_reference": payload.docker_reference}
-    common["signed_at"] = payload.signed_at
+    ts_annotation = desc.annotation(TIMESTAMP_ANNOTATION)
+    if tsa is not None and ts_annotation:
+        from lockgate.trust.timestamp import parse_annotation, verify_timestamp
+
+        try:
+            common["signed_at"] = verify_timestamp(parse_annotation(ts_annotation), sig, tsa)
+        except (InputError, IntegrityError) as e:
+            return fail(str(e), **common)
     if payload.manifest_digest != digest:
         return fail(f"payload signs {payload.manifest_digest}, not {digest}", **common)
     if payload.type.lower() != "cosign container image signature":
@@ -462,7 +480,7 @@ def _check_layer(
     if mismatch:
         return fail(mismatch, **common)
     if revocations is not None:
-        refused = revocations.check(key, payload.signed_at)
+        refused = revocations.check(key, common.get("signed_at"))
         if refused:
             return fail(refused, **common)
     return SignatureCheck(desc.digest, kind, ok=True, **common)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from lockgate.trust.image import ImageVerification
     from lockgate.trust.keys.model import PublicKey
     from lockgate.trust.revocation import RevocationList
+    from lockgate.trust.timestamp import TsaTrust
 
 MAX_POLICY_BYTES = 4 * 1024 * 1024
 
@@ -214,6 +215,7 @@ def evaluate_image(
     limits: Limits | None = None,
     annotations: dict[str, str] | None = None,
     extra_keys: Sequence[PublicKey] = (),
+    tsa: TsaTrust | None = None,
 ) -> tuple[TrustDecision, ImageVerification | None]:
     """Load the policy, verify ``image`` against the winning scope's keys, and decide."""
     from lockgate.oci.targets import REGISTRY, parse_target
@@ -229,6 +231,6 @@ def evaluate_image(
     del extra_keys  # only the policy's keys count when a policy decides
     result = verify_image(
         image, keys, annotations=annotations, mirrors=scope.mirrors, revocations=revocations,
-        options=options, limits=limits,
+        options=options, limits=limits, tsa=tsa,
     )  # fmt: skip
     return evaluate_trust(name, result, policy, keys), result

@@ -12,9 +12,10 @@ file (in ``<config dir>/revocations.state.json``) and refuse older lists (rollba
 revocation-signing public key is configured (``LOCKGATE_REVOCATION_KEY``), unsigned or badly signed lists
 are refused; the signature covers the canonical JSON of ``signed``.
 
-A signature by a revoked key is refused, unless the key was revoked with ``since`` and the signature carries
-a signing time before it. lockgate takes that time from the signed payload (``optional.timestamp``), i.e. the
-signer's own claim; this protects against keys retired in good order, not against a thief who back-dates.
+A signature by a revoked key is refused, unless the key was revoked with ``since`` and the signature's
+trusted signing time (a verified RFC 3161 timestamp; see :mod:`lockgate.trust.timestamp`) is earlier.
+Without a trusted time the signature counts as made at verification time. The payload's own
+``optional.timestamp`` is the signer's claim and is never used for this.
 """
 
 from __future__ import annotations
@@ -125,11 +126,16 @@ class RevocationList:
         return json.dumps(doc, indent=2).encode() + b"\n"
 
     def check(self, key: PublicKey, signed_at: datetime | None) -> str | None:
-        """Why a signature by ``key`` (made at ``signed_at``, if known) is refused; ``None`` if it is not."""
+        """Why a signature by ``key`` is refused; ``None`` if it is not.
+
+        ``signed_at`` is a *trusted* signing time (an RFC 3161 timestamp); without one the signature is
+        taken to be made now, so a key revoked from a future date still verifies until then.
+        """
+        when_signed = signed_at or datetime.now(UTC)
         for r in self.revoked:
             if not r.matches(key):
                 continue
-            if r.since is not None and signed_at is not None and signed_at < r.since:
+            if r.since is not None and when_signed < r.since:
                 continue
             when = f" since {format_time(r.since)}" if r.since else ""
             why = f": {r.reason}" if r.reason else ""
