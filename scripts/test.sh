@@ -16,15 +16,20 @@ if [ -x "$SHARED/tools/install-reference-tools.sh" ] || [ -f "$SHARED/tools/inst
 else
   log "WARNING: $SHARED/tools/install-reference-tools.sh not found; tests needing reference tools will fail"
 fi
-EXTRA_APT=(nodejs npm)
+# Oracles the tests call beyond the reference tools: rpm (rpmvercmp, rpm databases), libdb's db5.3_load
+# (BerkeleyDB rpm databases), objcopy (binaries with extra sections), gpg, and node/npm (npm semver).
+EXTRA_APT=(rpm db5.3-util binutils gnupg openssl hyperfine)
 missing=()
 for p in "${EXTRA_APT[@]}"; do
-  command -v "${p%js}" >/dev/null 2>&1 || dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ] && ! command -v node >/dev/null 2>&1; then
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
   log "apt: installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # 2. Python environment.
