@@ -136,3 +136,16 @@ def load_with_lines(text: str, *, what: str = "document", max_aliases: int = 100
     lines: dict[LinePath, int] = {}
     _lines(nodes[0], (), lines)
     return _construct(nodes[0], what), lines
+
+
+def compose_checked(text: str, *, what: str = "document", max_aliases: int = 1000) -> list[yaml.Node]:
+    """All documents of a YAML stream as alias-checked node graphs (marks kept for positions)."""
+    nodes = _compose_all(text, what)
+    for node in nodes:
+        _check_aliases(node, max_aliases)
+    return nodes
+
+
+def construct(node: yaml.Node, *, what: str = "document") -> Any:
+    """Python objects for one node graph from :func:`compose_checked` (safe constructors)."""
+    return _construct(node, what)

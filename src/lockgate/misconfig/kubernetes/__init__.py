@@ -1,0 +1,1 @@
+"""Kubernetes manifests: loading with source positions, Pod Security Standards, hardening and RBAC checks."""
