@@ -245,3 +245,23 @@ def test_certificate_identities_reads_email_san(cosign_data: Path) -> None:
     raw = bundle["verificationMaterial"].get("certificate", {}).get("rawBytes")
     cert = x509.load_der_x509_certificate(base64.b64decode(raw))
     assert certificate_identities(cert) == ["cody@soyland.com"]
+
+
+def test_policy_with_identities_against_registry(registry: RunningRegistry, cosign_data: Path, tmp_path: Path) -> None:
+    """The policy's keyless signers use the bundles attached to the image; an attestation is not a signature."""
+    repo = unique_repo("trust/policy-keyless")
+    _push_empty_image(registry, repo)
+    _attach_bundle(registry, repo, (cosign_data / "oci-attestation.sigstore.json").read_bytes())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "trust:\n"
+        f'  - scope: "{registry.host}/trust/**"\n'
+        f"    trusted_root: {cosign_data / 'trusted_root_pgi.json'}\n"
+        "    signers:\n"
+        '      identities: [{subject: cody@soyland.com, issuer: "https://github.com/login/oauth"}]\n'
+    )
+    r = lockgate("verify", registry.ref(repo, "v1"), "--policy", str(policy), "-f", "json")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["allowed"] is False
+    assert any("predicate type" in reason for reason in doc["reasons"])

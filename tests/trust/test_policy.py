@@ -137,3 +137,44 @@ def test_same_repository_equivalences() -> None:
     assert same_repository("registry-1.docker.io/library/alpine", "alpine")
     assert not same_repository("docker.io/library/alpine", "docker.io/library/alpine2")
     assert not same_repository("reg.example/a/app", "reg.example/b/app")
+
+
+def test_identities_count_towards_threshold() -> None:
+    from lockgate.trust.keyless import BundleCheck
+
+    k1 = PublicKey(ec.generate_private_key(ec.SECP256R1()).public_key())
+    policy = parse_trust_section(
+        [{"scope": "ghcr.io/org/**", "trusted_root": "root.json",
+          "signers": {"keys": [k1.key_id], "threshold": 2,
+                      "identities": [{"issuer": "https://token.actions.githubusercontent.com",
+                                      "subject_regexp": "^https://github.com/org/"}]}}],
+        Path(),
+    )  # fmt: skip
+    ref = "ghcr.io/org/app:v1"
+    signed = ImageVerification(ref, "sha256:" + "1" * 64, ref, (_check(k1, True),))
+    ci = BundleCheck("sha256:" + "2" * 64, True, "", "https://github.com/org/app/.github/workflows/release.yml@refs/heads/main",
+                     "https://token.actions.githubusercontent.com")  # fmt: skip
+    other = BundleCheck("sha256:" + "3" * 64, True, "", "https://github.com/evil/app/.github/workflows/x.yml@refs/heads/main",
+                        "https://token.actions.githubusercontent.com")  # fmt: skip
+    wrong_issuer = BundleCheck("sha256:" + "4" * 64, True, "", ci.identity, "https://accounts.google.com")
+    failed = BundleCheck("sha256:" + "5" * 64, False, "bundle verification failed: SCT")
+    assert evaluate_trust(ref, signed, policy, [k1], [ci]).allowed
+    for bundles in ([other], [wrong_issuer], [failed], []):
+        d = evaluate_trust(ref, signed, policy, [k1], bundles)
+        assert not d.allowed and "1 of 2" in d.reasons[-1]
+    assert any("SCT" in r for r in evaluate_trust(ref, signed, policy, [k1], [failed]).reasons)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"scope": "x", "signers": {"identities": [{"subject": "a@b", "issuer": "https://i"}]}}, "trusted_root"),
+        ({"scope": "x", "trusted_root": "r.json", "signers": {"identities": [{"subject": "a@b"}]}}, "oidc-issuer"),
+        ({"scope": "x", "trusted_root": "r.json", "signers": {"identities": [{"email": "a@b"}]}}, "string keys"),
+        ({"scope": "x", "trusted_root": "r.json",
+          "signers": {"identities": [{"subject_regexp": "(", "issuer": "https://i"}]}}, "regular expression"),
+    ],
+)  # fmt: skip
+def test_invalid_identities(entry: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_trust_section([entry], Path())

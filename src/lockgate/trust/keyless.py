@@ -58,6 +58,21 @@ class IdentityMatcher:
                 except re.error as e:
                     raise ConfigError(f"invalid regular expression {rx!r}: {e}") from None
 
+    def matches(self, identity: str, issuer: str) -> bool:
+        """True when one (identity, issuer) pair satisfies this matcher."""
+        if self.issuer is not None and issuer != self.issuer:
+            return False
+        if self.issuer_regexp is not None and not re.search(self.issuer_regexp, issuer):
+            return False
+        if self.identity is not None and identity != self.identity:
+            return False
+        return self.identity_regexp is None or re.search(self.identity_regexp, identity) is not None
+
+    def describe(self) -> str:
+        who = self.identity if self.identity is not None else f"/{self.identity_regexp}/"
+        iss = self.issuer if self.issuer is not None else f"/{self.issuer_regexp}/"
+        return f"{who} (issuer {iss})"
+
     def check(self, cert: Certificate) -> tuple[str, str]:
         """Return ``(identity, issuer)`` of ``cert``; raise :class:`IntegrityError` when they do not match."""
         sans = certificate_identities(cert)

@@ -3,7 +3,12 @@
 ```yaml
 trust:
   - scope: "registry.example.com/prod/**"     # glob over the normalised repository name
-    signers: {keys: [keys/release.pub, 3f2a...], threshold: 2}
+    signers:
+      keys: [keys/release.pub, 3f2a...]
+      identities:                             # keyless (Sigstore bundles attached as referrers)
+        - {issuer: "https://token.actions.githubusercontent.com", subject_regexp: "^https://github.com/org/"}
+      threshold: 2                            # distinct keys + identity entries that must be satisfied
+    trusted_root: trusted_root.json           # needed for identities (relative to the policy file)
     mirrors: ["registry.example.com/staging/*"] # docker-references accepted besides the image's own
 ```
 
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lockgate.errors import ConfigError, LockgateError
+from lockgate.trust.keyless import BundleCheck, IdentityMatcher
 
 if TYPE_CHECKING:
     from lockgate.config import Limits
@@ -43,6 +49,8 @@ class TrustScope:
     keys: tuple[str, ...] = ()
     threshold: int = 1
     mirrors: tuple[str, ...] = ()
+    identities: tuple[IdentityMatcher, ...] = ()
+    trusted_root: str | None = None
 
     def matches(self, reference: str) -> bool:
         """True when the glob covers ``reference`` (``registry/repo[:tag][@digest]``)."""
@@ -120,7 +128,7 @@ def parse_trust_section(section: Any, base_dir: Path) -> TrustPolicy:
         where = f"policy trust[{i}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("scope"), str) or not entry["scope"]:
             raise ConfigError(f"{where} needs a 'scope' string")
-        unknown = set(entry) - {"scope", "signers", "mirrors", "attestations"}
+        unknown = set(entry) - {"scope", "signers", "mirrors", "attestations", "trusted_root"}
         if unknown:
             raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
         signers = entry.get("signers") or {}
@@ -132,13 +140,42 @@ def parse_trust_section(section: Any, base_dir: Path) -> TrustPolicy:
         threshold = signers.get("threshold", 1)
         if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
             raise ConfigError(f"{where}.signers.threshold must be a positive integer")
-        if keys and threshold > len(keys):
-            raise ConfigError(f"{where}: threshold {threshold} exceeds the {len(keys)} keys listed")
+        identities = _parse_identities(signers.get("identities"), where)
+        if (keys or identities) and threshold > len(keys) + len(identities):
+            raise ConfigError(
+                f"{where}: threshold {threshold} exceeds the {len(keys) + len(identities)} signers listed"
+            )
+        trusted_root = entry.get("trusted_root")
+        if trusted_root is not None and not isinstance(trusted_root, str):
+            raise ConfigError(f"{where}.trusted_root must be a path")
+        if identities and not trusted_root:
+            raise ConfigError(f"{where}: signers.identities need a trusted_root")
         mirrors = entry.get("mirrors") or []
         if not isinstance(mirrors, list) or not all(isinstance(m, str) for m in mirrors):
             raise ConfigError(f"{where}.mirrors must be a list of strings")
-        scopes.append(TrustScope(entry["scope"], tuple(keys), threshold, tuple(mirrors)))
+        scopes.append(TrustScope(entry["scope"], tuple(keys), threshold, tuple(mirrors), identities, trusted_root))
     return TrustPolicy(tuple(scopes), base_dir)
+
+
+def _parse_identities(raw: Any, where: str) -> tuple[IdentityMatcher, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}.signers.identities must be a list")
+    out = []
+    for j, item in enumerate(raw):
+        allowed = {"issuer", "issuer_regexp", "subject", "subject_regexp"}
+        if not isinstance(item, dict) or set(item) - allowed or not all(isinstance(v, str) for v in item.values()):
+            raise ConfigError(f"{where}.signers.identities[{j}] takes string keys {', '.join(sorted(allowed))}")
+        try:
+            out.append(
+                IdentityMatcher(
+                    item.get("subject"), item.get("subject_regexp"), item.get("issuer"), item.get("issuer_regexp")
+                )
+            )
+        except ConfigError as e:
+            raise ConfigError(f"{where}.signers.identities[{j}]: {e}") from None
+    return tuple(out)
 
 
 def load_trust_policy(path: Path) -> TrustPolicy:
@@ -179,30 +216,41 @@ def resolve_keys(scope: TrustScope, base_dir: Path) -> list[PublicKey]:
 
 
 def evaluate_trust(
-    reference: str, verification: ImageVerification | None, policy: TrustPolicy, keys: Sequence[PublicKey] = ()
+    reference: str,
+    verification: ImageVerification | None,
+    policy: TrustPolicy,
+    keys: Sequence[PublicKey] = (),
+    bundles: Sequence[BundleCheck] = (),
 ) -> TrustDecision:
     """Decide whether ``reference`` may be used, given its verified signatures.
 
-    ``keys`` are the scope's resolved keys (from :func:`resolve_keys`); a signature counts once per
-    distinct key among them.
+    ``keys`` are the scope's resolved keys (from :func:`resolve_keys`) and ``bundles`` the verified keyless
+    bundles; each listed key and each identity entry counts once towards the threshold.
     """
     scope = policy.select(reference)
     if scope is None:
         return TrustDecision(False, None, (f"no trust scope matches {reference}: denied",))
-    if not scope.keys:
+    if not scope.keys and not scope.identities:
         return TrustDecision(True, scope.scope, (f"scope {scope.scope!r} requires no signatures",))
     allowed_ids = {k.key_id for k in keys}
     checks = verification.checks if verification is not None else ()
     good = list(dict.fromkeys(c.key_id for c in checks if c.ok and c.key_id in allowed_ids))
     reasons = [f"scope {scope.scope!r}: signature by key {kid} verified" for kid in good]
     reasons += [f"signature {c.layer_digest[:19]} rejected: {c.reason}" for c in checks if not c.ok]
-    if len(good) >= scope.threshold:
-        reasons.append(f"allowed: {len(good)} of {scope.threshold} required signers verified")
+    satisfied = len(good)
+    for m in scope.identities:
+        hit = next((b for b in bundles if b.ok and m.matches(b.identity, b.issuer)), None)
+        if hit is not None:
+            satisfied += 1
+            reasons.append(f"scope {scope.scope!r}: keyless signature by {hit.identity} ({hit.issuer}) verified")
+    reasons += [f"bundle {b.referrer[:19]} rejected: {b.reason}" for b in bundles if not b.ok]
+    if satisfied >= scope.threshold:
+        reasons.append(f"allowed: {satisfied} of {scope.threshold} required signers verified")
         return TrustDecision(True, scope.scope, tuple(reasons))
-    if not checks:
+    if not checks and not bundles:
         reasons.append(f"denied: {reference} is not signed")
     else:
-        reasons.append(f"denied: {len(good)} of {scope.threshold} required signers verified")
+        reasons.append(f"denied: {satisfied} of {scope.threshold} required signers verified")
     return TrustDecision(False, scope.scope, tuple(reasons))
 
 
@@ -225,12 +273,22 @@ def evaluate_image(
     target = parse_target(image)
     name = str(target.reference) if target.transport == REGISTRY and target.reference else default_identity(target)
     scope = policy.select(name)
-    if scope is None or not scope.keys:
+    if scope is None or not (scope.keys or scope.identities):
         return evaluate_trust(name, None, policy), None
+    del extra_keys  # only the policy's signers count when a policy decides
     keys = resolve_keys(scope, policy.base_dir)
-    del extra_keys  # only the policy's keys count when a policy decides
-    result = verify_image(
-        image, keys, annotations=annotations, mirrors=scope.mirrors, revocations=revocations,
-        options=options, limits=limits, tsa=tsa,
-    )  # fmt: skip
-    return evaluate_trust(name, result, policy, keys), result
+    result = None
+    if keys:
+        result = verify_image(
+            image, keys, annotations=annotations, mirrors=scope.mirrors, revocations=revocations,
+            options=options, limits=limits, tsa=tsa,
+        )  # fmt: skip
+    bundles: list[BundleCheck] = []
+    if scope.identities and scope.trusted_root:
+        from lockgate.trust.keyless import load_trusted_root, verify_image_bundles
+
+        root_path = Path(scope.trusted_root)
+        root = load_trusted_root(root_path if root_path.is_absolute() else policy.base_dir / root_path)
+        anyone = IdentityMatcher(identity_regexp=".*", issuer_regexp=".*")
+        _, bundles = verify_image_bundles(image, root, anyone, options=options)
+    return evaluate_trust(name, result, policy, keys, bundles), result
