@@ -23,8 +23,6 @@ from lockgate.findings.model import CoverageGap
 from lockgate.fs.model import AnalysisResult, FileEntry, FileType
 from lockgate.inventory.model import Package
 
-MAX_JSON_DEPTH = 200
-"""Deepest nesting accepted in JSON lock files (deeper input is hostile)."""
 MAX_PACKAGES_PER_FILE = 200_000
 """More packages than this in one file is treated as hostile input."""
 
@@ -240,41 +238,14 @@ def decode(content: bytes) -> str:
         return content.decode("latin-1")
 
 
-def _check_depth(text: str) -> None:
-    """Reject JSON nested deeper than MAX_JSON_DEPTH before json.loads recurses on it."""
-    depth = 0
-    deepest = 0
-    in_str = False
-    esc = False
-    # Cheap scan only when the document could be deep at all.
-    if text.count("[") + text.count("{") < MAX_JSON_DEPTH:
-        return
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_JSON_DEPTH:
-                    raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        elif ch in "]}":
-            depth -= 1
-
-
 def load_json(content: bytes) -> Any:
-    """Parse JSON text from an untrusted file, with a nesting limit; ParseError when invalid."""
-    text = decode(content)
-    _check_depth(text)
+    """Parse JSON text from an untrusted file; ParseError when invalid.
+
+    Hostile nesting needs no pre-scan: CPython's C decoder raises RecursionError past the
+    interpreter's recursion limit, which :func:`run_format` reports as a gap.
+    """
     try:
-        return json.loads(text)
+        return json.loads(decode(content))
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
 
