@@ -389,3 +389,28 @@ def test_huge_pax_header_is_refused_before_it_is_read(tmp_path: Path) -> None:
     res = scan(tmp_path, [RawLayer(tar=tar, compression="none")], rec)
     assert "metadata header of 314572800 bytes" in reasons(res.gaps)
     assert rec.seen == []
+
+
+def test_deep_and_overlong_paths(tmp_path: Path) -> None:
+    deep = "/".join(["d"] * 2000) + "/f"  # 4001 characters: allowed, 2000 levels deep
+    too_long = "x/" * 3000 + "f"
+    tar = TarBuilder().file(deep, b"deep").file(too_long, b"no").bytes()
+    rec = Recorder()
+    res = scan(tmp_path, [tar], rec)
+    assert [e.path for e in rec.seen] == [deep]
+    assert "limit 4096" in reasons(res.gaps)
+    out, fres = unpack(tmp_path / "u", [tar])
+    assert "limit 4096" in reasons(fres.gaps) and len(fres.gaps) == 1
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        for _ in range(2000):
+            nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        ffd = os.open("f", os.O_RDONLY, dir_fd=fd)
+        assert os.read(ffd, 10) == b"deep"
+        os.close(ffd)
+    finally:
+        os.close(fd)
+        # GNU rm copes with 2000 levels under any fd limit; pytest's own clean-up might not
+        __import__("subprocess").run(["rm", "-rf", str(tmp_path / "u")], check=True)

@@ -76,6 +76,7 @@ class _Tree:
         self.root_fd = os.open(root, _DIR_FLAGS)
         self._fds: dict[str, int] = {"": self.root_fd}
         self._stale: list[int] = []
+        self._pinned: set[int] = set()
 
     def close(self) -> None:
         self.forget()
@@ -83,8 +84,14 @@ class _Tree:
         os.close(self.root_fd)
 
     def forget(self) -> None:
-        """Drop cached directory descriptors (after anything was removed)."""
-        self._stale.extend(fd for path, fd in self._fds.items() if path)
+        """Drop cached directory descriptors (after anything was removed, or when too many)."""
+        for path, fd in self._fds.items():
+            if not path:
+                continue
+            if fd in self._pinned:
+                self._stale.append(fd)  # handed out for the current entry: close at the checkpoint
+            else:
+                os.close(fd)
         self._fds = {"": self.root_fd}
 
     def checkpoint(self) -> None:
@@ -92,28 +99,38 @@ class _Tree:
         for fd in self._stale:
             os.close(fd)
         self._stale.clear()
+        self._pinned.clear()
 
     def dir_fd(self, path: str, create: bool) -> int:
         """Descriptor of directory ``path`` (cached; do not close), refusing symlinks and files."""
         fd = self._fds.get(path)
         if fd is not None:
+            self._pinned.add(fd)
             return fd
-        head, _, name = path.rpartition("/")
-        pfd = self.dir_fd(head, create)
-        try:
-            fd = os.open(name, _DIR_FLAGS, dir_fd=pfd)
-        except FileNotFoundError:
-            if not create:
+        missing: list[str] = []
+        known = path
+        while known and known not in self._fds:
+            known, _, name = known.rpartition("/")
+            missing.append(name)
+        fd = self._fds[known]
+        for name in reversed(missing):
+            known = f"{known}/{name}" if known else name
+            try:
+                nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(name, 0o755, dir_fd=fd)
+                nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as e:
+                if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise _Refused(f"{known!r} is a symlink or not a directory; not followed") from None
                 raise
-            os.mkdir(name, 0o755, dir_fd=pfd)
-            fd = os.open(name, _DIR_FLAGS, dir_fd=pfd)
-        except OSError as e:
-            if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                raise _Refused(f"{path!r} is a symlink or not a directory; not followed") from None
-            raise
-        if len(self._fds) > 256:
-            self.forget()
-        self._fds[path] = fd
+            if len(self._fds) > 256:
+                self.forget()  # the parent is no longer needed; pinned ones stay open
+            self._fds[known] = nfd
+            fd = nfd
+        self._pinned.add(fd)
         return fd
 
     def parent(self, path: str, create: bool = True) -> tuple[int, str]:
@@ -181,7 +198,10 @@ class _Flattener:
 
     def _mark(self, path: str) -> None:
         self.touched.add(path)
-        self.touched.update(parents(path))
+        for parent in parents(path):
+            if parent in self.touched:
+                break  # its ancestors are already there
+            self.touched.add(parent)
 
     def _whiteout(self, path: str) -> None:
         if path in self.touched:

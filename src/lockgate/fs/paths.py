@@ -15,6 +15,8 @@ from lockgate.errors import InputError
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 _AUFS_META_PREFIX = ".wh..wh."
+MAX_PATH_CHARS = 4096
+"""Longest archive path accepted (Linux PATH_MAX); longer names only serve to exhaust resources."""
 
 
 class UnsafePathError(InputError):
@@ -29,6 +31,8 @@ def normalize(name: str) -> str:
     """
     if "\x00" in name:
         raise UnsafePathError(f"path {name!r} contains a NUL byte")
+    if len(name) > MAX_PATH_CHARS:
+        raise UnsafePathError(f"path of {len(name)} characters (limit {MAX_PATH_CHARS}): {name[:60]!r}...")
     stripped = name.rstrip("/")
     if name.startswith("/") and stripped:
         raise UnsafePathError(f"absolute path {name!r}")
