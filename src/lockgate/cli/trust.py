@@ -257,6 +257,9 @@ def sign_cmd(
         None, "--tsa", "--timestamp-server-url", help="RFC 3161 timestamp authority URL (trusted signing time)."
     ),
     tsa_ca_cert: Path | None = typer.Option(None, "--tsa-ca-cert", help="CA certificate for the TSA's HTTPS."),
+    bundle: bool = typer.Option(
+        False, "--bundle", help="Write cosign v3's layout: a Sigstore bundle referrer (needs --tsa)."
+    ),
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -280,6 +283,7 @@ def sign_cmd(
         limits=settings(ctx).limits,
         tsa_url=tsa,
         tsa_ca_cert=tsa_ca_cert,
+        bundle=bundle,
     )
     for r in results:
         typer.echo(f"{r.digest}  signed by {r.key_id}  -> {r.stored_at}")

@@ -28,7 +28,7 @@ from typing import Any
 
 from lockgate import __version__
 from lockgate.config import Limits
-from lockgate.errors import InputError, IntegrityError, NotFoundError
+from lockgate.errors import ConfigError, InputError, IntegrityError, NotFoundError
 from lockgate.oci.image import ImageDestination, ImageSource, read_blob
 from lockgate.oci.model import (
     ANNOTATION_REF_NAME,
@@ -44,6 +44,7 @@ from lockgate.oci.model import (
 )
 from lockgate.oci.registry.options import RegistryOptions
 from lockgate.oci.targets import OCI, REGISTRY, Target, open_destination, open_source, parse_target
+from lockgate.trust.keyless import BUNDLE_MEDIA_TYPE, SIGN_PREDICATE
 from lockgate.trust.keys.model import PublicKey, Signer
 from lockgate.trust.revocation import RevocationList
 from lockgate.trust.simplesigning import MEDIA_TYPE, make_payload, parse_payload, same_repository
@@ -54,6 +55,7 @@ SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
 BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
 SIG_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json"
+_BUNDLE_PREFIX = "application/vnd.dev.sigstore.bundle"
 
 
 def signature_tag(digest: str) -> str:
@@ -106,6 +108,8 @@ def _manifest(config: Descriptor, layers: Sequence[Descriptor], extra: dict[str,
     doc["layers"] = [d.to_dict() for d in layers]
     if extra and "subject" in extra:
         doc["subject"] = extra["subject"]
+    if extra and "annotations" in extra:
+        doc["annotations"] = extra["annotations"]
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -145,9 +149,15 @@ def sign_image(
     limits: Limits | None = None,
     tsa_url: str | None = None,
     tsa_ca_cert: Path | None = None,
+    bundle: bool = False,
 ) -> list[SignResult]:
-    """Sign the manifest ``target_text`` resolves to (and each platform manifest with ``all_platforms``)."""
+    """Sign the manifest ``target_text`` resolves to (and each platform manifest with ``all_platforms``).
+
+    ``bundle=True`` writes cosign v3's layout instead (a Sigstore bundle referrer; needs ``tsa_url``).
+    """
     limits = limits or Limits()
+    if bundle and not tsa_url:
+        raise ConfigError("--bundle needs --tsa URL: without a transparency log the signed time comes from a TSA")
     target = parse_target(target_text)
     if target.transport not in (REGISTRY, OCI):
         raise InputError(f"cannot sign {target.transport} targets; copy the image to a registry or oci: layout")
@@ -166,6 +176,12 @@ def sign_image(
     optional.setdefault("timestamp", int(time.time()))
     optional.setdefault("creator", f"lockgate {__version__}")
     for d in digests:
+        if bundle:
+            assert tsa_url is not None
+            for s in signers:
+                stored = _write_bundle(target, d, identity, s, tsa_url, tsa_ca_cert, options)
+                results.append(SignResult(d, s.public_key.key_id, stored))
+            continue
         payload = make_payload(identity, d, optional)
         layers = [_signature_layer(s, payload, tsa_url, tsa_ca_cert) for s in signers]
         where = []
@@ -186,6 +202,35 @@ def _signature_layer(signer: Signer, payload: bytes, tsa_url: str | None, tsa_ca
         tsr = timestamp.request_timestamp(tsa_url, sig, ca_cert=tsa_ca_cert)
         ann.append((timestamp.ANNOTATION, timestamp.annotation_value(tsr)))
     return Descriptor(media_type=MEDIA_TYPE, digest=sha256_digest(payload), size=len(payload), annotations=tuple(ann))
+
+
+def _write_bundle(
+    target: Target,
+    digest: str,
+    identity: str,
+    signer: Signer,
+    tsa_url: str,
+    tsa_ca_cert: Path | None,
+    options: RegistryOptions | None,
+) -> str:
+    from lockgate.trust import timestamp
+    from lockgate.trust.bundle import assemble_bundle, make_statement, sign_statement
+
+    statement = make_statement(identity, digest)
+    sig = sign_statement(statement, signer)
+    tsr = timestamp.request_timestamp(tsa_url, sig, ca_cert=tsa_ca_cert)
+    raw = assemble_bundle(statement, signer.public_key.key_id, sig, tsr)
+    return _write_referrer_manifest(
+        target,
+        digest,
+        options,
+        artifact_type=BUNDLE_MEDIA_TYPE,
+        blobs=[(raw, BUNDLE_MEDIA_TYPE, ())],
+        annotations={
+            "dev.sigstore.bundle.content": "dsse-envelope",
+            "dev.sigstore.bundle.predicateType": SIGN_PREDICATE,
+        },
+    )
 
 
 def _put(dst: ImageDestination, data: bytes, media_type: str) -> Descriptor:
@@ -237,17 +282,39 @@ def _append_tag_layout(
 def _write_referrer(
     target: Target, digest: str, payload: bytes, layers: list[Descriptor], options: RegistryOptions | None
 ) -> str:
-    src = open_source(_with_tag(target, None) if target.transport == OCI else target, options)
+    return _write_referrer_manifest(
+        target, digest, options, artifact_type=SIG_ARTIFACT_TYPE, blobs=[(payload, MEDIA_TYPE, None)], layers=layers
+    )
+
+
+def _write_referrer_manifest(
+    target: Target,
+    digest: str,
+    options: RegistryOptions | None,
+    *,
+    artifact_type: str,
+    blobs: list[tuple[bytes, str, tuple[tuple[str, str], ...] | None]],
+    layers: list[Descriptor] | None = None,
+    annotations: dict[str, str] | None = None,
+) -> str:
+    """Push ``blobs`` and a manifest with ``subject`` = ``digest`` (layers default to the blobs)."""
+    base = _with_tag(target, None) if target.transport == OCI else target
+    src = open_source(base, options)
     try:
         subj_raw, subj_mt = src.get_manifest(digest)
     finally:
         src.close()
     subject = Descriptor(media_type=sniff_media_type(subj_raw, subj_mt), digest=digest, size=len(subj_raw))
-    dst = open_destination(_with_tag(target, None) if target.transport == OCI else target, options)
+    dst = open_destination(base, options)
     try:
-        _put(dst, payload, MEDIA_TYPE)
+        put = [(_put(dst, data, mt), ann) for data, mt, ann in blobs]
+        if layers is None:
+            layers = [Descriptor(d.media_type, d.digest, d.size, annotations=ann or ()) for d, ann in put]
         config = _put(dst, b"{}", OCI_EMPTY)
-        raw = _manifest(config, layers, {"artifactType": SIG_ARTIFACT_TYPE, "subject": subject.to_dict()})
+        extra: dict[str, Any] = {"artifactType": artifact_type, "subject": subject.to_dict()}
+        if annotations:
+            extra["annotations"] = annotations
+        raw = _manifest(config, layers, extra)
         if target.transport == REGISTRY:
             assert target.reference is not None
             client = getattr(dst, "client", None)
@@ -345,6 +412,9 @@ def _signature_layers(
             continue
         if m.subject is None or m.subject.digest != digest:
             continue
+        if BUNDLE_MEDIA_TYPE in (m.artifact_type, m.config.media_type):
+            found.extend(("bundle", d, base) for d in m.layers if d.media_type.startswith(_BUNDLE_PREFIX))
+            continue
         if SIG_ARTIFACT_TYPE not in (m.artifact_type, m.config.media_type):
             continue
         for d in m.layers:
@@ -359,7 +429,8 @@ def _referrers(base: ImageSource, target: Target, digest: str, notes: list[str])
         if client is None:
             return []
         try:
-            return list(client.referrers(target.reference.repository, digest, SIG_ARTIFACT_TYPE))
+            found = client.referrers(target.reference.repository, digest, None)
+            return [d for d in found if d.artifact_type in ("", SIG_ARTIFACT_TYPE, BUNDLE_MEDIA_TYPE)]
         except (InputError, NotFoundError) as e:
             notes.append(f"referrers: {e}")
             return []
@@ -370,7 +441,10 @@ def _referrers(base: ImageSource, target: Target, digest: str, notes: list[str])
         d
         for d in entries()
         if d.media_type == OCI_MANIFEST
-        and (d.artifact_type == SIG_ARTIFACT_TYPE or (not d.artifact_type and not d.annotation(ANNOTATION_REF_NAME)))
+        and (
+            d.artifact_type in (SIG_ARTIFACT_TYPE, BUNDLE_MEDIA_TYPE)
+            or (not d.artifact_type and not d.annotation(ANNOTATION_REF_NAME))
+        )
     ]
 
 
@@ -434,6 +508,9 @@ def _check_layer(
     def fail(reason: str, **kw: Any) -> SignatureCheck:
         return SignatureCheck(desc.digest, kind, ok=False, reason=reason, **kw)
 
+    if kind == "bundle":
+        return _check_bundle(desc, store, digest, keys, identity, mirrors, annotations, revocations, tsa)
+
     if desc.media_type != MEDIA_TYPE:
         return fail(f"layer media type {desc.media_type!r} is not a simple-signing payload")
     sig_b64 = desc.annotation(SIGNATURE_ANNOTATION)
@@ -484,3 +561,45 @@ def _check_layer(
         if refused:
             return fail(refused, **common)
     return SignatureCheck(desc.digest, kind, ok=True, **common)
+
+
+def _check_bundle(
+    desc: Descriptor,
+    store: ImageSource,
+    digest: str,
+    keys: Sequence[PublicKey],
+    identity: str,
+    mirrors: Sequence[str],
+    annotations: dict[str, str],
+    revocations: RevocationList | None,
+    tsa: TsaTrust | None,
+) -> SignatureCheck:
+    """A key-based Sigstore bundle referrer (cosign v3 layout)."""
+    from lockgate.trust.bundle import MAX_BUNDLE_BYTES, parse_keyed_bundle, statement_subject_names, verify_keyed_bundle
+
+    def fail(reason: str, **kw: Any) -> SignatureCheck:
+        return SignatureCheck(desc.digest, "bundle", ok=False, reason=reason, **kw)
+
+    try:
+        parsed = parse_keyed_bundle(read_blob(store, desc, MAX_BUNDLE_BYTES))
+        key, sig = verify_keyed_bundle(parsed, list(keys), digest)
+    except (InputError, IntegrityError, NotFoundError) as e:
+        return fail(str(e))
+    names = statement_subject_names(parsed.payload)
+    common: dict[str, Any] = {"key_id": key.key_id, "docker_reference": names[0] if names else ""}
+    if names and not any(same_repository(n, want) for n in names for want in (identity, *mirrors)):
+        return fail(f"signed for {names[0]!r}, not {identity!r} (replayed signature?)", **common)
+    if annotations:
+        return fail("bundle signatures carry no annotations to match -a", **common)
+    if tsa is not None and parsed.timestamps:
+        from lockgate.trust.timestamp import verify_timestamp
+
+        try:
+            common["signed_at"] = verify_timestamp(parsed.timestamps[0], sig, tsa)
+        except IntegrityError as e:
+            return fail(str(e), **common)
+    if revocations is not None:
+        refused = revocations.check(key, common.get("signed_at"))
+        if refused:
+            return fail(refused, **common)
+    return SignatureCheck(desc.digest, "bundle", ok=True, **common)
