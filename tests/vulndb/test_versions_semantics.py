@@ -250,6 +250,7 @@ def test_sorted_and_max() -> None:
 
 ALL = [
     "Debian",
+    "Alpine",
     "Red Hat",
     "PyPI",
     "npm",
@@ -298,8 +299,8 @@ _APK_LIKE = st.from_regex(
 def test_apk_total_order_on_real_shapes(a: str, b: str, c: str) -> None:
     """apk: a total order over valid versions and the odd shapes of real secdb data.
 
-    Arbitrary strings are not totally ordered: the corpus vectors (OSV's reference
-    semantics) require ``1-ruff2 == 1--ruff1`` yet order two invalid strings as text,
-    which cannot be both transitive and consistent; no real version looks like that.
+    (For arbitrary strings there are corners the corpus vectors force to be
+    non-transitive: ``1-ruff2 == 1--ruff1`` and ``1-ruff2 == 1--ruff0``, yet two invalid
+    strings that agree part by part compare as text. No real version looks like that.)
     """
     check_total_order("Alpine", a, b, c)

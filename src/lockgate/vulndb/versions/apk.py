@@ -18,7 +18,8 @@ everything after it equal, so ``6.0.2p1-r0 == 6.0.2p1-r1`` (old Alpine openssh
 releases). A scanner must still order such real-world versions, so when either side
 is invalid lockgate orders by parts instead, as OSV's reference implementation
 (osv-scalibr) does: numeric components, one letter, ``_suffix`` list, ``-rN``, then
-a leftover tail sorts below no tail; two invalid versions compare as plain strings.
+a leftover tail sorts below no tail; two invalid versions equal so far compare as
+plain strings (OSV compares them as strings outright, which is not transitive).
 Numbers are unbounded (apk uses 64-bit integers; versions beyond that are not real).
 """
 
@@ -205,8 +206,6 @@ def parts(version: str) -> Parts:
 
 def compare_parts(a: Parts, b: Parts, original_a: str, original_b: str) -> int:
     """Order two leniently read versions (see the module docstring)."""
-    if a.invalid and b.invalid:
-        return _cmp(original_a, original_b)
     zero = ("0", 0, 0)
     for i in range(max(len(a.components), len(b.components))):
         ca = a.components[i] if i < len(a.components) else zero
@@ -230,6 +229,8 @@ def compare_parts(a: Parts, b: Parts, original_a: str, original_b: str) -> int:
         return r
     if bool(a.remainder) != bool(b.remainder):
         return 1 if not a.remainder else -1
+    if a.invalid and b.invalid:
+        return _cmp(original_a, original_b)
     return 0
 
 
