@@ -66,6 +66,8 @@ def _register() -> None:
     __import__("lockgate.cli.trust", fromlist=["register"]).register(app)  # sign, verify, *-blob, key
     app.add_typer(__import__("lockgate.cli.db", fromlist=["app"]).app, name="db")  # import, update, status
     __import__("lockgate.cli.scan", fromlist=["register"]).register(app)  # scan image|fs|sbom, sbom
+    app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).rules_app, name="rules")  # rules list
+    app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).config_app, name="config")  # config fix
 
 
 _register()
@@ -75,6 +77,57 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("LOCKGATE_DEBUG", "").lower() in ("1", "true", "yes")
 
 
+def _config_path(argv: list[str]) -> Path | None:
+    for i, a in enumerate(argv):
+        if a == "--config" and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if a.startswith("--config="):
+            return Path(a.split("=", 1)[1])
+    env = os.environ.get("LOCKGATE_CONFIG")
+    return Path(env) if env else None
+
+
+def _normalise(obj: object, where: str) -> dict[str, object]:
+    from lockgate.errors import ConfigError
+
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{where}: expected a mapping of option names to values")
+    out: dict[str, object] = {}
+    for k, v in obj.items():
+        key = str(k).replace("-", "_")
+        out[key] = _normalise(v, f"{where}.{k}") if isinstance(v, dict) else v
+    return out
+
+
+def _check_against(command: click.Command, values: dict[str, object], where: str) -> None:
+    """Every key must be a parameter of ``command`` or, for groups, a sub-command with a mapping."""
+    from lockgate.errors import ConfigError
+
+    params = {p.name for p in command.params if p.name}
+    subs = command.commands if isinstance(command, click.Group) else {}
+    for key, value in values.items():
+        sub = subs.get(key) or subs.get(key.replace("_", "-"))
+        if sub is not None:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}.{key}: expected a mapping of {key} options")
+            _check_against(sub, value, f"{where}.{key}")
+        elif key not in params:
+            raise ConfigError(f"{where}: unknown option or command {key!r}")
+
+
+def load_config_defaults(path: Path) -> dict[str, object]:
+    """``lockgate.yaml``: option defaults per command, e.g. ``scan: {image: {fail_on: HIGH}}``.
+
+    Top-level keys set global options (``cache_dir``, ``quiet``); nested mappings follow the
+    command path. Command-line flags and ``LOCKGATE_*`` variables still win.
+    """
+    from lockgate._internal.yamlsafe import load_all, read_text
+    from lockgate.config import Limits
+
+    docs = load_all(read_text(path, Limits().max_yaml_bytes), what=str(path))
+    return _normalise(docs[0] if docs else {}, str(path))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to a documented exit code."""
     from lockgate.errors import LockgateError
@@ -82,7 +135,11 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
-        rv = command.main(args=args, prog_name="lockgate", standalone_mode=False)
+        cfg = _config_path(args)
+        defaults = load_config_defaults(cfg) if cfg is not None else None
+        if defaults is not None:
+            _check_against(command, defaults, str(cfg))
+        rv = command.main(args=args, prog_name="lockgate", standalone_mode=False, default_map=defaults)
     except click.exceptions.UsageError as e:
         e.show()
         sys.exit(ExitCode.USAGE)

@@ -43,7 +43,12 @@ SeverityFilter = Annotated[
 ]
 PolicyFile = Annotated[
     Path | None,
-    typer.Option("--policy", envvar="LOCKGATE_POLICY", help="lockgate-policy.yaml to gate with.", show_default=False),
+    typer.Option(
+        "--policy",
+        envvar="LOCKGATE_POLICY",
+        help="Policy file (default: ./lockgate-policy.yaml when present).",
+        show_default=False,
+    ),
 ]
 VexFiles = Annotated[
     list[Path] | None, typer.Option("--vex", help="OpenVEX document(s) (repeatable).", show_default=False)
@@ -121,6 +126,8 @@ def _gate_and_emit(
     from lockgate.gate.vex import load_vex
 
     s = settings(ctx)
+    if policy_file is None and Path("lockgate-policy.yaml").is_file():
+        policy_file = Path("lockgate-policy.yaml")
     policy = load_policy(policy_file, s.limits) if policy_file else Policy()
     vp = policy.vulnerabilities
     if fail_on:
