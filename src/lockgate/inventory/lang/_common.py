@@ -38,6 +38,8 @@ _PURL_TYPES = {
 }
 
 _PEP503 = re.compile(r"[-_.]+")
+_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")
+_SAFE_NS = re.compile(r"[A-Za-z0-9_.~-]+(?:/[A-Za-z0-9_.~-]+)*")
 
 
 class ParseError(InputError):
@@ -72,6 +74,23 @@ def _make_purl(ecosystem: str, name: str, version: str) -> str:
         pname = pep503(name)
     if ecosystem == "Go" and version and not version.startswith("v"):
         version = "v" + version  # Go purls carry the module version as Go writes it
+    if (
+        _SAFE.fullmatch(pname)
+        and (not version or _SAFE.fullmatch(version))
+        and (not namespace or _SAFE_NS.fullmatch(namespace))
+    ):
+        # Fast path for the usual case: only unreserved characters, so packageurl's
+        # normalisation reduces to its per-type lower-casing (the equality with
+        # PackageURL.to_string() is property-tested).
+        if ptype in ("pypi", "composer", "npm"):
+            pname = pname.lower()
+            if ptype == "pypi":
+                pname = pname.replace("_", "-")
+        if namespace and ptype in ("pypi", "composer"):
+            namespace = namespace.lower()
+        ns = f"{namespace}/" if namespace else ""
+        ver = f"@{version}" if version else ""
+        return f"pkg:{ptype}/{ns}{pname}{ver}"
     # packageurl's normalize() does the per-type normalisation and percent-encoding; joining the
     # parts ourselves (as PackageURL.to_string does) avoids normalising twice on this hot path.
     n_type, n_ns, n_name, n_ver, _q, _s = _purl_normalize(ptype, namespace, pname, version or None, None, None)
@@ -174,7 +193,7 @@ def resolve_dependencies(packages: Sequence[Package]) -> tuple[Package, ...]:
         by_name.setdefault((p.ecosystem, p.name), []).append(p.purl)
     out = []
     for p in packages:
-        if p.dependencies:
+        if p.dependencies and not all(d.startswith("pkg:") for d in p.dependencies):
             deps = []
             for d in p.dependencies:
                 hits = by_name.get((p.ecosystem, d), ()) if not d.startswith("pkg:") else ()

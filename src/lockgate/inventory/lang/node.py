@@ -143,7 +143,7 @@ def parse_package_lock(content: bytes, col: Collector) -> None:
         for path, name, version, entry, meta in entries:
             wanted = list(as_dict(entry.get("dependencies"))) + list(as_dict(entry.get("optionalDependencies")))
             deps = [_resolve_node(path, d, purl_at) or d for d in wanted]
-            col.add(ECO, name, version, licenses=_licenses(entry), dependencies=deps, metadata=meta)
+            col.add(ECO, name, version, licenses=_licenses(entry), dependencies=deps, metadata=meta, purl=purl_at[path])
         return
     _walk_v1(as_dict(doc.get("dependencies")), col, 0)
 
