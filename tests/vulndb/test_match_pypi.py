@@ -2,7 +2,8 @@
 
 Oracle (OSV semantics, PEP 440 order from the ``packaging`` library): a version is affected by
 a record iff it is listed in ``versions`` or lies in one of its ``ECOSYSTEM`` ranges
-(``introduced <= v < fixed``, ``<= last_affected``). Versions tried per package: every
+(``introduced <= v < fixed``, ``<= last_affected``; equal-version introduced+fixed cancel out,
+as documented in ``lockgate.vulndb.osv.ranges``). Versions tried per package: every
 version named in its records (listed, introduced, fixed, last_affected). The two corpus
 records with versions that are not PEP 440 (``0.2.0-n653``, ``2019-09-12``) are left out of
 the oracle for those versions only.
@@ -30,25 +31,29 @@ def _v(text: str) -> Version | None:
 
 
 def _in_range(v: Version, events: list[dict[str, str]]) -> bool:
-    """Events walked in PEP 440 order (``0`` first), as the OSV schema describes."""
-    evs = []
+    """Events walked in PEP 440 order (``0`` first), as the OSV schema describes.
+
+    The schema leaves equal-version events unordered; lockgate documents that an
+    ``introduced`` and a ``fixed`` at the same version cancel out (a fix immediately
+    re-broken), which is what this oracle does too.
+    """
+    groups: dict[Version, set[str]] = {}
     for e in events:
         ((kind, val),) = e.items()
         if kind == "limit":
             continue
-        if kind == "introduced" and val == "0":
-            evs.append((0, Version("0"), 0, kind))
-            continue
-        pv = _v(val)
+        pv = Version("0") if (kind == "introduced" and val == "0") else _v(val)
         if pv is None:
             return False
-        evs.append((1, pv, {"introduced": 0, "last_affected": 1, "fixed": 2}[kind], kind))
-    evs.sort(key=lambda t: (t[0], t[1], t[2]))
+        groups.setdefault(pv, set()).add(kind)
     affected = False
-    for _, ev, _, kind in evs:
-        if kind == "introduced" and (ev == Version("0") or v >= ev):
+    for ev in sorted(groups):
+        kinds = groups[ev]
+        if {"introduced", "fixed"} <= kinds:
+            continue
+        if "introduced" in kinds and v >= ev:
             affected = True
-        elif (kind == "fixed" and v >= ev) or (kind == "last_affected" and v > ev):
+        if ("fixed" in kinds and v >= ev) or ("last_affected" in kinds and v > ev):
             affected = False
     return affected
 

@@ -64,6 +64,7 @@ class _GroupFacts:
     title: str
     details: str
     references: tuple[str, ...]
+    aliases: tuple[str, ...]
 
 
 def _major(version: str) -> str:
@@ -189,7 +190,7 @@ def match_report(
                     continue
                 if m is None:
                     continue
-                adv = store.advisory(cand.rid)
+                adv = store.head(cand.rid)
                 if not _withdrawn(adv, when):
                     hits.append(_Hit(cand.rid, adv, cand.entry, m))
         if hits:
@@ -282,7 +283,7 @@ def _facts(g: _Group, os_package: bool, store: Store) -> _GroupFacts:
     if not title and details:
         title = details.strip().splitlines()[0][:200]
     refs = tuple(dict.fromkeys(r.url for a in advisories for r in a.references if r.url))
-    return _GroupFacts(rating, title, details, refs)
+    return _GroupFacts(rating, title, details, refs, tuple(sorted(g.ids - {g.key})))
 
 
 def _findings(pkg: Package, hits: list[_Hit], store: Store, cache: _Compiled) -> list[Finding]:
@@ -290,7 +291,7 @@ def _findings(pkg: Package, hits: list[_Hit], store: Store, cache: _Compiled) ->
     os_package = pkg.ecosystem in OS_ECOSYSTEMS
     location = Location(path=pkg.path, layer=pkg.layer)
     for g in _group(hits):
-        key = (g.key, os_package, *sorted((h.rid, id(h.entry)) for h in g.hits))
+        key = (g.key, os_package, frozenset(g.ids), *sorted((h.rid, id(h.entry)) for h in g.hits))
         facts = cache.facts.get(key)
         if facts is None:
             facts = cache.facts[key] = _facts(g, os_package, store)
@@ -303,7 +304,7 @@ def _findings(pkg: Package, hits: list[_Hit], store: Store, cache: _Compiled) ->
                 title=facts.title,
                 description=facts.details,
                 severity_source=facts.rating.source,
-                aliases=tuple(sorted(g.ids - {g.key})),
+                aliases=facts.aliases,
                 remediation=f"Upgrade {pkg.name} to {' or '.join(fixed)}" if fixed else "",
                 references=facts.references,
                 location=location,

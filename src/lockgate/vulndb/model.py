@@ -8,6 +8,7 @@ Parsing and validation of raw OSV documents lives in :mod:`lockgate.vulndb.osv.m
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ _CANONICAL = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_ecosystem(ecosystem: str) -> str:
     """Canonical OSV spelling of an ecosystem; a distro release suffix (``Debian:12``) is kept."""
     text = ecosystem.strip()

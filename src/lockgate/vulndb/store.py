@@ -32,7 +32,14 @@ from types import TracebackType
 from typing import Any
 
 from lockgate.errors import ConfigError, InputError, NotFoundError
-from lockgate.vulndb.model import Advisory, ecosystem_key, normalize_ecosystem, normalize_name
+from lockgate.vulndb.model import (
+    Advisory,
+    Reference,
+    SeverityEntry,
+    ecosystem_key,
+    normalize_ecosystem,
+    normalize_name,
+)
 
 SCHEMA_VERSION = 1
 
@@ -56,6 +63,7 @@ CREATE TABLE advisories (
   id TEXT NOT NULL,
   withdrawn TEXT NOT NULL DEFAULT '',
   doc TEXT NOT NULL,
+  head TEXT NOT NULL,
   UNIQUE (feed_id, id)
 );
 CREATE TABLE affected (
@@ -63,7 +71,8 @@ CREATE TABLE affected (
   ecosystem_name TEXT NOT NULL,
   name TEXT NOT NULL,
   rid INTEGER NOT NULL,
-  entry TEXT NOT NULL
+  entry TEXT NOT NULL,
+  versions TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX affected_pkg ON affected (ecosystem, name);
 CREATE INDEX affected_rid ON affected (rid);
@@ -146,6 +155,7 @@ class Store:
         self._nvd = lru_cache(maxsize=65536)(self._nvd_uncached)
         self._candidates = lru_cache(maxsize=65536)(self._candidates_uncached)
         self._advisory = lru_cache(maxsize=16384)(self._advisory_uncached)
+        self._head = lru_cache(maxsize=65536)(self._head_uncached)
 
     def close(self) -> None:
         """Close the connection."""
@@ -202,13 +212,15 @@ class Store:
 
     def _candidates_uncached(self, key: str, name: str) -> tuple[Candidate, ...]:
         rows = self._db.execute(
-            "SELECT f.rid, v.id, f.entry FROM affected f JOIN advisories v ON v.rid = f.rid "
+            "SELECT f.rid, v.id, f.entry, f.versions FROM affected f JOIN advisories v ON v.rid = f.rid "
             "WHERE f.ecosystem = ? AND f.name = ?",
             (key, name),
         ).fetchall()
         out = []
-        for rid, adv_id, entry in rows:
+        for rid, adv_id, entry, versions in rows:
             e = json.loads(entry)
+            if versions:  # long explicit lists are stored apart: splitting is far cheaper than JSON
+                e["versions"] = versions.split("\n")
             out.append(Candidate(rid=rid, advisory_id=adv_id, ecosystem=str(e["package"]["ecosystem"]), entry=e))
         return tuple(out)
 
@@ -223,6 +235,31 @@ class Store:
         if row is None:
             raise NotFoundError(f"advisory row {rid} not found")
         return parse_osv(json.loads(row[0]))
+
+    def head(self, rid: int) -> Advisory:
+        """The advisory under ``rid`` without its ``affected`` list (cheap: what findings need)."""
+        return self._head(rid)
+
+    def _head_uncached(self, rid: int) -> Advisory:
+        row = self._db.execute("SELECT head FROM advisories WHERE rid = ?", (rid,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"advisory row {rid} not found")
+        d = json.loads(row[0])  # written by StoreBuilder from a validated Advisory: no re-validation
+        ds = dict(d.get("database_specific") or {})
+        return Advisory(
+            id=d["id"],
+            modified=d.get("modified", ""),
+            source=str(ds.pop("lockgate_source", "")),
+            published=d.get("published", ""),
+            withdrawn=d.get("withdrawn", ""),
+            aliases=tuple(d.get("aliases", ())),
+            related=tuple(d.get("related", ())),
+            summary=d.get("summary", ""),
+            details=d.get("details", ""),
+            severity=tuple(SeverityEntry(x["type"], x["score"]) for x in d.get("severity", ())),
+            references=tuple(Reference(r.get("type", ""), r.get("url", "")) for r in d.get("references", ())),
+            database_specific=ds,
+        )
 
     def advisories_for(self, ecosystem: str, name: str) -> tuple[Advisory, ...]:
         """Advisories (not withdrawn) that name this package in this ecosystem."""
@@ -349,8 +386,8 @@ class StoreBuilder:
             db.execute("DELETE FROM affected WHERE rid = ?", (prev[0],))
             db.execute("DELETE FROM advisories WHERE rid = ?", (prev[0],))
         cur = db.execute(
-            "INSERT INTO advisories (feed_id, id, withdrawn, doc) VALUES (?, ?, ?, ?)",
-            (fid, adv.id, adv.withdrawn, _dumps(doc)),
+            "INSERT INTO advisories (feed_id, id, withdrawn, doc, head) VALUES (?, ?, ?, ?, ?)",
+            (fid, adv.id, adv.withdrawn, _dumps(doc), _dumps({k: v for k, v in doc.items() if k != "affected"})),
         )
         rid = cur.lastrowid
         if not adv.withdrawn:
@@ -359,9 +396,15 @@ class StoreBuilder:
                 if aff.package.ecosystem and aff.package.name:
                     eco = aff.package.ecosystem
                     key, name = ecosystem_key(eco), normalize_name(eco, aff.package.name)
-                    rows.append((key, normalize_ecosystem(eco), name, rid, _dumps(entry)))
+                    slim = {k: v for k, v in entry.items() if k != "versions"}
+                    versions = "\n".join(aff.versions) if all("\n" not in v for v in aff.versions) else ""
+                    if not versions:
+                        slim = entry
+                    rows.append((key, normalize_ecosystem(eco), name, rid, _dumps(slim), versions))
             db.executemany(
-                "INSERT INTO affected (ecosystem, ecosystem_name, name, rid, entry) VALUES (?, ?, ?, ?, ?)", rows
+                "INSERT INTO affected (ecosystem, ecosystem_name, name, rid, entry, versions) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
             )
         return 0 if prev is not None else 1
 
