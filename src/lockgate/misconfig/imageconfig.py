@@ -1,0 +1,5 @@
+"""placeholder"""
+
+from lockgate.misconfig.model import Rule
+
+RULES: tuple[Rule, ...] = ()
