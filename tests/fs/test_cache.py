@@ -176,3 +176,34 @@ def test_parallel_and_serial_walks_agree(two_layer: str) -> None:
     img2, _ = open_image(two_layer)
     parallel = analyze_image(img2, [OsRelease(), DpkgStatus(), Marker()], settings=Settings(), cache=False, workers=2)
     assert serial == parallel and serial.packages
+
+
+def test_concurrent_processes_share_one_cache(two_layer: str, tmp_path: Path) -> None:
+    """Two scanner processes filling the same cache at once both succeed; a third run reads no layer."""
+    import json
+    import subprocess
+    import sys
+
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from pathlib import Path
+from lockgate.config import Settings
+from lockgate.fs.walker import analyze_image
+from tests.fs.helpers import DpkgStatus, Marker, OsRelease, layer_reads, open_image
+img, src = open_image(sys.argv[1])
+res = analyze_image(img, [OsRelease(), DpkgStatus(), Marker()], settings=Settings(cache_dir=Path(sys.argv[2])))
+print(json.dumps({{"reads": layer_reads(src, img), "pkgs": [p.name for p in res.packages], "gaps": len(res.gaps)}}))
+"""
+    cache = tmp_path / "shared-cache"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, two_layer, str(cache)], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert all(o["pkgs"] == ["alpha"] and o["gaps"] == 0 for o in outs)
+    again = subprocess.run(
+        [sys.executable, "-c", script, two_layer, str(cache)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(again.stdout)["reads"] == 0

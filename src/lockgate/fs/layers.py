@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import queue
 import tarfile
+import threading
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from typing import BinaryIO, cast
@@ -162,6 +164,71 @@ class _Hashing:
             pass
 
 
+class _Pipe:
+    """Runs decompression, hashing and the limit checks on a helper thread.
+
+    zlib, zstd and sha256 release the GIL, so on two cores they overlap with the tar
+    parsing and analysers on the calling thread. Exceptions (limits, integrity, corrupt
+    data) are handed over in order and raised from :meth:`read`.
+    """
+
+    _DEPTH = 8
+
+    def __init__(self, source: _Hashing) -> None:
+        self._source = source
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(self._DEPTH)
+        self._stop = threading.Event()
+        self._buf = memoryview(b"")
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="lockgate-layer-read", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._source.read(_CHUNK)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as e:  # handed to the reading thread, which raises it
+            self._put(e)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._buf:
+            if self._done:
+                return b""
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            if not item:
+                self._done = True
+                return b""
+            self._buf = memoryview(item)
+        if n is None or n < 0 or n >= len(self._buf):
+            data, self._buf = bytes(self._buf), memoryview(b"")
+            return data
+        data, self._buf = bytes(self._buf[:n]), self._buf[n:]
+        return data
+
+    def drain(self) -> None:
+        while self.read(_CHUNK):
+            pass
+
+    def stop(self) -> None:
+        """Stop the helper thread and wait for it (it may be inside a blocking read)."""
+        self._stop.set()
+        self._thread.join()
+
+
 def _decompressor(raw: _Counting, compression: str) -> BinaryIO | _Counting:
     if compression == "gzip":
         return cast(BinaryIO, gzip.GzipFile(fileobj=cast(BinaryIO, raw), mode="rb"))
@@ -231,6 +298,7 @@ class LayerStream:
         limits: Limits,
         label: str = "",
         progress: ProgressFn | None = None,
+        threaded: bool = True,
     ) -> None:
         self._source = source
         self._desc = desc
@@ -246,6 +314,8 @@ class LayerStream:
         self._broken = False
         self._raw: BinaryIO | None = None
         self._gen: Generator[LayerItem, None, None] | None = None
+        self._pipe: _Pipe | None = None
+        self.threaded = threaded
 
     @property
     def what(self) -> str:
@@ -270,6 +340,8 @@ class LayerStream:
 
     def _verify_rest(self) -> None:
         """Read the rest of the blob so a tampered blob is an integrity error, not a mere gap."""
+        if self._pipe is not None:
+            self._pipe.stop()  # the helper thread must not read the blob concurrently
         raw, self._raw = self._raw, None
         if raw is None:
             return
@@ -355,6 +427,8 @@ class LayerStream:
             compression = sniff_compression(head) or "none"  # the bytes decide, as in containerd
             yield from self._iterate(_Prefixed(head, raw), compression)
         finally:
+            if self._pipe is not None:
+                self._pipe.stop()
             raw.close()
 
     def _iterate(self, raw: BinaryIO | _Prefixed, compression: str) -> Iterator[LayerItem]:
@@ -362,8 +436,11 @@ class LayerStream:
         counted = _Counting(raw, self._progress)
         hashing = _Hashing(_decompressor(counted, compression), counted, self._limits, self.what)
         self._hashing = hashing
+        reader: _Hashing | _Pipe = hashing
+        if self.threaded:
+            reader = self._pipe = _Pipe(hashing)
         try:
-            tar = tarfile.open(fileobj=hashing, mode="r|", bufsize=_CHUNK, tarinfo=_BoundedTarInfo)  # type: ignore[call-overload]  # noqa: SIM115
+            tar = tarfile.open(fileobj=reader, mode="r|", bufsize=_CHUNK, tarinfo=_BoundedTarInfo)  # type: ignore[call-overload]  # noqa: SIM115
         except LimitExceededError as e:
             self._fail(e)
             return
@@ -393,7 +470,7 @@ class LayerStream:
         if self._broken:
             return
         try:
-            hashing.drain()
+            reader.drain()
         except LimitExceededError as e:
             self._fail(e)
             return
