@@ -82,6 +82,14 @@ NO_GAP: dict[tuple[str, str], str] = {
 }
 
 
+# Formats whose groups are compared (scalibr asserts no groups for pnpm; lockgate keeps v5/v6 `dev: true`).
+GROUPED_FORMATS = {"package-lock.json", "poetry.lock", "Pipfile.lock"}
+
+
+def _groups(p: Any) -> frozenset[str]:
+    return frozenset(g for g in dict(p.metadata).get("dep_groups", "").split(",") if g)
+
+
 def _norm(eco: str, name: str, version: str) -> tuple[str, str]:
     if eco == "python":
         return pep503(name), version
@@ -171,6 +179,14 @@ def test_corpus_fixture(corpus: Path, eco: str, fixture: str, case: dict[str, An
     for p in result.packages:
         assert p.path
         assert p.purl.startswith("pkg:"), p
+    fmt = _format_for(f"{eco}/{fixture}")
+    if fmt in GROUPED_FORMATS and case.get("packages") and "depGroups" in case["packages"][0]:
+        # Dependency groups (dev/optional/bundled) as the upstream test asserts them.
+        got_groups = {(*_norm(eco, p.name, p.version), _groups(p)) for p in result.packages}
+        want_groups = {
+            (*_norm(eco, p["name"], p.get("version", "")), frozenset(p["depGroups"])) for p in case["packages"]
+        }
+        assert got_groups == want_groups
 
 
 def test_divergences_are_real_cases(corpus: Path) -> None:

@@ -93,9 +93,9 @@ def parse_poetry_lock(content: bytes, col: Collector) -> None:
             groups.append("optional")
         if as_str(p.get("category")) == "dev":
             groups.append("dev")
-        for g in p.get("groups", []) or []:
-            if isinstance(g, str) and g != "main":
-                groups.append(g)
+        declared = [g for g in p.get("groups", []) or [] if isinstance(g, str)]
+        if "main" not in declared:  # a package the main group needs is not dev-only
+            groups.extend(declared)
         deps = [pep503(d) for d in as_dict(p.get("dependencies"))]
         meta = _dep_groups(*groups)
         src = as_dict(p.get("source"))
