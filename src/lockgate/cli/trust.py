@@ -260,6 +260,10 @@ def sign_cmd(
     bundle: bool = typer.Option(
         False, "--bundle", help="Write cosign v3's layout: a Sigstore bundle referrer (needs --tsa)."
     ),
+    certificate: Path | None = typer.Option(None, "--certificate", help="PEM signing certificate for the key."),
+    certificate_chain: Path | None = typer.Option(
+        None, "--certificate-chain", help="PEM chain (intermediates, root) for --certificate."
+    ),
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -284,6 +288,8 @@ def sign_cmd(
         tsa_url=tsa,
         tsa_ca_cert=tsa_ca_cert,
         bundle=bundle,
+        certificate=certificate,
+        certificate_chain=certificate_chain,
     )
     for r in results:
         typer.echo(f"{r.digest}  signed by {r.key_id}  -> {r.stored_at}")
@@ -304,6 +310,10 @@ def verify_cmd(
         "--timestamp-certificate-chain",
         help="PEM chain of the timestamp authority; verified RFC 3161 timestamps give the signing time.",
     ),
+    ca_roots: Path | None = typer.Option(
+        None, "--ca-roots", help="PEM CA roots for signing certificates carried by signatures (X.509 PKI)."
+    ),
+    crl: list[Path] | None = typer.Option(None, "--crl", help="CRL (PEM or DER) checked for those certificates."),
     trusted_root: Path | None = TRUSTED_ROOT_OPTION,
     certificate_identity: str | None = IDENTITY_OPTION,
     certificate_identity_regexp: str | None = IDENTITY_RX_OPTION,
@@ -353,6 +363,13 @@ def verify_cmd(
         from lockgate.trust.timestamp import TsaTrust
 
         tsa_trust = TsaTrust.from_pem_file(tsa_cert_chain)
+    cert_trust = None
+    if ca_roots is not None:
+        from lockgate.trust.x509chain import CertTrust
+
+        cert_trust = CertTrust.from_files(ca_roots, crl)
+    elif crl:
+        raise ConfigError("--crl needs --ca-roots")
     if policy is not None:
         from lockgate.trust.policy import evaluate_image
 
@@ -371,12 +388,12 @@ def verify_cmd(
         if not decision.allowed:
             raise PolicyFailure(f"verification failed: {decision.reasons[-1] if decision.reasons else 'denied'}")
         return
-    if not key:
-        raise ConfigError("verify needs --key (or --policy)")
-    keys = [load_verifier(k) for k in key]
+    if not key and cert_trust is None:
+        raise ConfigError("verify needs --key, --ca-roots, --policy or --trusted-root")
+    keys = [load_verifier(k) for k in key or []]
     result = verify_image(
         image, keys, annotations=wanted, identity=identity, revocations=rl,
-        options=opts, limits=settings(ctx).limits, tsa=tsa_trust,
+        options=opts, limits=settings(ctx).limits, tsa=tsa_trust, cert_trust=cert_trust,
     )  # fmt: skip
     verified = result.verified_keys
     if fmt == Format.JSON:

@@ -50,9 +50,9 @@ from lockgate.trust.revocation import RevocationList
 from lockgate.trust.simplesigning import MEDIA_TYPE, make_payload, parse_payload, same_repository
 from lockgate.trust.timestamp import ANNOTATION as TIMESTAMP_ANNOTATION
 from lockgate.trust.timestamp import TsaTrust
+from lockgate.trust.x509chain import CERTIFICATE_ANNOTATION, CertTrust
 
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
-CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
 BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
 SIG_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json"
 _BUNDLE_PREFIX = "application/vnd.dev.sigstore.bundle"
@@ -150,12 +150,15 @@ def sign_image(
     tsa_url: str | None = None,
     tsa_ca_cert: Path | None = None,
     bundle: bool = False,
+    certificate: Path | None = None,
+    certificate_chain: Path | None = None,
 ) -> list[SignResult]:
     """Sign the manifest ``target_text`` resolves to (and each platform manifest with ``all_platforms``).
 
     ``bundle=True`` writes cosign v3's layout instead (a Sigstore bundle referrer; needs ``tsa_url``).
     """
     limits = limits or Limits()
+    cert_annotations = _certificate_annotations(signers, certificate, certificate_chain)
     if bundle and not tsa_url:
         raise ConfigError("--bundle needs --tsa URL: without a transparency log the signed time comes from a TSA")
     target = parse_target(target_text)
@@ -183,7 +186,7 @@ def sign_image(
                 results.append(SignResult(d, s.public_key.key_id, stored))
             continue
         payload = make_payload(identity, d, optional)
-        layers = [_signature_layer(s, payload, tsa_url, tsa_ca_cert) for s in signers]
+        layers = [_signature_layer(s, payload, tsa_url, tsa_ca_cert, cert_annotations) for s in signers]
         where = []
         if tag_layout:
             where.append(_append_tag_layout(target, d, payload, layers, options, limits))
@@ -193,9 +196,44 @@ def sign_image(
     return results
 
 
-def _signature_layer(signer: Signer, payload: bytes, tsa_url: str | None, tsa_ca_cert: Path | None) -> Descriptor:
+def _certificate_annotations(
+    signers: Sequence[Signer], certificate: Path | None, chain: Path | None
+) -> tuple[tuple[str, str], ...]:
+    """cosign's certificate/chain annotations, after checking the certificate belongs to the signing key."""
+    if certificate is None:
+        if chain is not None:
+            raise ConfigError("--certificate-chain needs --certificate")
+        return ()
+    from lockgate.trust.keys.model import key_id
+    from lockgate.trust.x509chain import CHAIN_ANNOTATION, load_pem_certs
+
+    if len(signers) != 1:
+        raise ConfigError("--certificate works with exactly one --key")
+    try:
+        leaf_pem = certificate.read_bytes()
+        chain_pem = chain.read_bytes() if chain is not None else b""
+    except FileNotFoundError as e:
+        raise ConfigError(f"certificate file {e.filename} not found") from None
+    leaf = load_pem_certs(leaf_pem, str(certificate))[0]
+    if chain is not None:
+        load_pem_certs(chain_pem, str(chain))
+    if key_id(leaf.public_key()) != signers[0].public_key.key_id:  # type: ignore[arg-type]
+        raise ConfigError(f"certificate {certificate} does not belong to the signing key")
+    ann = [(CERTIFICATE_ANNOTATION, leaf_pem.decode())]
+    if chain is not None:
+        ann.append((CHAIN_ANNOTATION, chain_pem.decode()))
+    return tuple(ann)
+
+
+def _signature_layer(
+    signer: Signer,
+    payload: bytes,
+    tsa_url: str | None,
+    tsa_ca_cert: Path | None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Descriptor:
     sig = signer.sign(payload)
-    ann = [(SIGNATURE_ANNOTATION, base64.b64encode(sig).decode())]
+    ann = [(SIGNATURE_ANNOTATION, base64.b64encode(sig).decode()), *extra]
     if tsa_url:
         from lockgate.trust import timestamp
 
@@ -346,6 +384,8 @@ class SignatureCheck:
     docker_reference: str = ""
     signed_at: datetime | None = None
     """Trusted signing time (a verified RFC 3161 timestamp), if any."""
+    certificate: str = ""
+    """SHA-256 fingerprint of the validated signing certificate, if the signature carried one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +418,7 @@ class ImageVerification:
                     "reason": c.reason,
                     "docker_reference": c.docker_reference,
                     "signed_at": c.signed_at.isoformat() if c.signed_at else None,
+                    "certificate": c.certificate,
                 }
                 for c in self.checks
             ],
@@ -459,6 +500,7 @@ def verify_image(
     options: RegistryOptions | None = None,
     limits: Limits | None = None,
     tsa: TsaTrust | None = None,
+    cert_trust: CertTrust | None = None,
 ) -> ImageVerification:
     """Check every signature of the image ``target_text`` names against ``keys``.
 
@@ -485,7 +527,9 @@ def verify_image(
             layers = layers[: limits.max_signatures]
         for kind, desc, store in layers:
             checks.append(
-                _check_layer(kind, desc, store, digest, keys, identity, mirrors, annotations or {}, revocations, tsa)
+                _check_layer(
+                    kind, desc, store, digest, keys, identity, mirrors, annotations or {}, revocations, tsa, cert_trust
+                )
             )
     finally:
         for s in opened:
@@ -504,6 +548,7 @@ def _check_layer(
     annotations: dict[str, str],
     revocations: RevocationList | None,
     tsa: TsaTrust | None,
+    cert_trust: CertTrust | None = None,
 ) -> SignatureCheck:
     def fail(reason: str, **kw: Any) -> SignatureCheck:
         return SignatureCheck(desc.digest, kind, ok=False, reason=reason, **kw)
@@ -524,8 +569,19 @@ def _check_layer(
         payload_raw = read_blob(store, desc, 256 * 1024)
     except (InputError, IntegrityError, NotFoundError) as e:
         return fail(f"payload: {e}")
+    leaf = None
+    cert_pem = desc.annotation(CERTIFICATE_ANNOTATION)
+    candidates = list(keys)
+    if cert_trust is not None and cert_pem:
+        from lockgate.trust.x509chain import load_pem_certs
+
+        try:
+            leaf = load_pem_certs(cert_pem.encode(), "signing certificate")[0]
+            candidates.append(PublicKey(leaf.public_key(), "certificate"))  # type: ignore[arg-type]
+        except (InputError, TypeError) as e:
+            return fail(f"certificate annotation: {e}")
     key: PublicKey | None = None
-    for k in keys:
+    for k in candidates:
         try:
             k.verify(payload_raw, sig)
             key = k
@@ -547,6 +603,16 @@ def _check_layer(
             common["signed_at"] = verify_timestamp(parse_annotation(ts_annotation), sig, tsa)
         except (InputError, IntegrityError) as e:
             return fail(str(e), **common)
+    if leaf is not None and cert_trust is not None:
+        from lockgate.trust.x509chain import CHAIN_ANNOTATION, fingerprint, load_pem_certs, validate_chain
+
+        try:
+            chain_pem = desc.annotation(CHAIN_ANNOTATION)
+            chain = load_pem_certs(chain_pem.encode(), "certificate chain") if chain_pem else []
+            validate_chain(leaf, chain, cert_trust, common.get("signed_at"))
+        except (InputError, IntegrityError) as e:
+            return fail(str(e), **common)
+        common["certificate"] = fingerprint(leaf)
     if payload.manifest_digest != digest:
         return fail(f"payload signs {payload.manifest_digest}, not {digest}", **common)
     if payload.type.lower() != "cosign container image signature":

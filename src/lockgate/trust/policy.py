@@ -9,6 +9,8 @@ trust:
         - {issuer: "https://token.actions.githubusercontent.com", subject_regexp: "^https://github.com/org/"}
       threshold: 2                            # distinct keys + identity entries that must be satisfied
     trusted_root: trusted_root.json           # needed for identities (relative to the policy file)
+    ca_roots: pki/roots.pem                   # X.509 signing certificates; keys may list their SHA-256
+    crls: [pki/intermediate.crl]              #   fingerprints; CRLs are checked
     mirrors: ["registry.example.com/staging/*"] # docker-references accepted besides the image's own
 ```
 
@@ -51,6 +53,9 @@ class TrustScope:
     mirrors: tuple[str, ...] = ()
     identities: tuple[IdentityMatcher, ...] = ()
     trusted_root: str | None = None
+    ca_roots: str | None = None
+    """PEM roots for signing certificates; ``keys`` may then name certificates by SHA-256 fingerprint."""
+    crls: tuple[str, ...] = ()
 
     def matches(self, reference: str) -> bool:
         """True when the glob covers ``reference`` (``registry/repo[:tag][@digest]``)."""
@@ -128,7 +133,7 @@ def parse_trust_section(section: Any, base_dir: Path) -> TrustPolicy:
         where = f"policy trust[{i}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("scope"), str) or not entry["scope"]:
             raise ConfigError(f"{where} needs a 'scope' string")
-        unknown = set(entry) - {"scope", "signers", "mirrors", "attestations", "trusted_root"}
+        unknown = set(entry) - {"scope", "signers", "mirrors", "attestations", "trusted_root", "ca_roots", "crls"}
         if unknown:
             raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
         signers = entry.get("signers") or {}
@@ -153,7 +158,19 @@ def parse_trust_section(section: Any, base_dir: Path) -> TrustPolicy:
         mirrors = entry.get("mirrors") or []
         if not isinstance(mirrors, list) or not all(isinstance(m, str) for m in mirrors):
             raise ConfigError(f"{where}.mirrors must be a list of strings")
-        scopes.append(TrustScope(entry["scope"], tuple(keys), threshold, tuple(mirrors), identities, trusted_root))
+        ca_roots = entry.get("ca_roots")
+        crls = entry.get("crls") or []
+        if ca_roots is not None and not isinstance(ca_roots, str):
+            raise ConfigError(f"{where}.ca_roots must be a path")
+        if not isinstance(crls, list) or not all(isinstance(c, str) for c in crls):
+            raise ConfigError(f"{where}.crls must be a list of paths")
+        if crls and not ca_roots:
+            raise ConfigError(f"{where}: crls need ca_roots")
+        scopes.append(
+            TrustScope(
+                entry["scope"], tuple(keys), threshold, tuple(mirrors), identities, trusted_root, ca_roots, tuple(crls)
+            )
+        )
     return TrustPolicy(tuple(scopes), base_dir)
 
 
@@ -211,8 +228,13 @@ def resolve_keys(scope: TrustScope, base_dir: Path) -> list[PublicKey]:
         try:
             out.append(load_verifier(spec))
         except LockgateError as e:
+            if scope.ca_roots and _FINGERPRINT.fullmatch(k.lower()):
+                continue  # a certificate named by fingerprint; matched after chain validation
             raise ConfigError(f"trust scope {scope.scope!r}: key {k}: {e}") from None
     return out
+
+
+_FINGERPRINT = re.compile(r"(sha256:)?[0-9a-f]{64}")
 
 
 def evaluate_trust(
@@ -233,9 +255,16 @@ def evaluate_trust(
     if not scope.keys and not scope.identities:
         return TrustDecision(True, scope.scope, (f"scope {scope.scope!r} requires no signatures",))
     allowed_ids = {k.key_id for k in keys}
+    fingerprints = {k.lower().removeprefix("sha256:") for k in scope.keys} if scope.ca_roots else set()
     checks = verification.checks if verification is not None else ()
-    good = list(dict.fromkeys(c.key_id for c in checks if c.ok and c.key_id in allowed_ids))
-    reasons = [f"scope {scope.scope!r}: signature by key {kid} verified" for kid in good]
+    good = list(
+        dict.fromkeys(
+            c.key_id if c.key_id in allowed_ids else c.certificate
+            for c in checks
+            if c.ok and (c.key_id in allowed_ids or (c.certificate and c.certificate in fingerprints))
+        )
+    )
+    reasons = [f"scope {scope.scope!r}: signature by key/certificate {kid} verified" for kid in good]
     reasons += [f"signature {c.layer_digest[:19]} rejected: {c.reason}" for c in checks if not c.ok]
     satisfied = len(good)
     for m in scope.identities:
@@ -278,10 +307,18 @@ def evaluate_image(
     del extra_keys  # only the policy's signers count when a policy decides
     keys = resolve_keys(scope, policy.base_dir)
     result = None
-    if keys:
+    cert_trust = None
+    if scope.ca_roots:
+        from lockgate.trust.x509chain import CertTrust
+
+        def rel(p: str) -> Path:
+            return Path(p) if Path(p).is_absolute() else policy.base_dir / p
+
+        cert_trust = CertTrust.from_files(rel(scope.ca_roots), [rel(c) for c in scope.crls])
+    if keys or cert_trust is not None:
         result = verify_image(
             image, keys, annotations=annotations, mirrors=scope.mirrors, revocations=revocations,
-            options=options, limits=limits, tsa=tsa,
+            options=options, limits=limits, tsa=tsa, cert_trust=cert_trust,
         )  # fmt: skip
     bundles: list[BundleCheck] = []
     if scope.identities and scope.trusted_root:
