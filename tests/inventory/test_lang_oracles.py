@@ -204,3 +204,89 @@ def test_wheel_and_egg_archives() -> None:
             assert result.packages[0].dependencies == ("six",)
     broken = extract("python-archive", wheel.read_bytes()[:200], path="wheels/broken.whl")
     assert broken.gaps and not broken.packages
+
+
+def _build_yarn_pnpm(where: Path) -> None:
+    """yarn 1 and pnpm 9 (installed from the npm registry with npm), each installing the same deps."""
+    npm = shutil.which("npm")
+    assert npm, "npm is required to install yarn and pnpm"
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(where / "tools"),
+         "--cache", str(where / "npm-cache"), "yarn@1.22.22", "pnpm@9.15.0"],
+        check=True, timeout=600,
+    )  # fmt: skip
+    manifest = {
+        "name": "lockgate-oracle",
+        "version": "1.0.0",
+        "private": True,
+        "dependencies": NPM_DEPS,
+        "devDependencies": NPM_DEV_DEPS,
+    }
+    bin_dir = where / "tools/node_modules/.bin"
+    for tool, argv in (
+        ("yarn", ["install", "--silent", "--no-progress", "--cache-folder", str(where / "yarn-cache")]),
+        ("pnpm", ["install", "--reporter=silent", "--store-dir", str(where / "pnpm-store")]),
+    ):
+        (where / tool).mkdir()
+        (where / tool / "package.json").write_text(json.dumps(manifest))
+        subprocess.run([str(bin_dir / tool), *argv], cwd=where / tool, check=True, timeout=600)
+    for cache in ("npm-cache", "yarn-cache"):
+        shutil.rmtree(where / cache, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def yarn_pnpm() -> Path:
+    return _cached("lang-yarn-pnpm", json.dumps([NPM_DEPS, NPM_DEV_DEPS]), _build_yarn_pnpm)
+
+
+def test_yarn_lock_matches_yarn_list(yarn_pnpm: Path) -> None:
+    out = subprocess.run(
+        [str(yarn_pnpm / "tools/node_modules/.bin/yarn"), "list", "--json", "--silent"],
+        cwd=yarn_pnpm / "yarn", check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    want: set[tuple[str, str]] = set()
+
+    def walk(trees: list[dict[str, object]]) -> None:
+        for t in trees:
+            if not t.get("shadow"):
+                name, _, version = str(t["name"]).rpartition("@")
+                want.add((name, version))
+            walk(t.get("children", []))  # type: ignore[arg-type]
+
+    walk(json.loads(out)["data"]["trees"])
+    assert ("chalk", "4.1.2") in want
+    lock = extract("yarn.lock", (yarn_pnpm / "yarn/yarn.lock").read_bytes(), path="yarn/yarn.lock")
+    assert not lock.gaps
+    assert {(p.name, p.version) for p in lock.packages} == want
+    # The installed tree yarn wrote agrees too.
+    tree = analyze_directory(yarn_pnpm / "yarn", language_analyzers(), settings=Settings())
+    assert {(p.name, p.version) for p in tree.packages if p.path.endswith("/package.json")} == want
+
+
+def test_pnpm_lock_and_store_match_pnpm_list(yarn_pnpm: Path) -> None:
+    out = subprocess.run(
+        [str(yarn_pnpm / "tools/node_modules/.bin/pnpm"), "list", "--json", "--depth", "Infinity"],
+        cwd=yarn_pnpm / "pnpm", check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    want: set[tuple[str, str]] = set()
+
+    def walk(deps: dict[str, dict[str, object]]) -> None:
+        for name, node in deps.items():
+            want.add((name, str(node["version"])))
+            walk(node.get("dependencies", {}))  # type: ignore[arg-type]
+
+    for project in json.loads(out):
+        walk(project.get("dependencies", {}))
+        walk(project.get("devDependencies", {}))
+    assert ("chalk", "4.1.2") in want and ("ms", "2.1.3") in want
+    lock_bytes = (yarn_pnpm / "pnpm/pnpm-lock.yaml").read_bytes()
+    assert lock_bytes.startswith(b"lockfileVersion: '9.0'")
+    lock = extract("pnpm-lock.yaml", lock_bytes, path="pnpm/pnpm-lock.yaml")
+    assert not lock.gaps
+    assert {(p.name, p.version) for p in lock.packages} == want
+    # pnpm's store layout: node_modules/.pnpm/<name>@<version>/node_modules/<name>/package.json;
+    # the top-level node_modules entries are symlinks into it and are not followed.
+    tree = analyze_directory(yarn_pnpm / "pnpm", language_analyzers(), settings=Settings())
+    installed = [(p.name, p.version) for p in tree.packages if p.path.endswith("/package.json")]
+    assert set(installed) == want
+    assert len(installed) == len(want)
