@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import pytest
@@ -304,3 +305,22 @@ def test_apk_total_order_on_real_shapes(a: str, b: str, c: str) -> None:
     strings that agree part by part compare as text. No real version looks like that.)
     """
     check_total_order("Alpine", a, b, c)
+
+
+@pytest.mark.parametrize("ecosystem", ALL)
+def test_absurdly_long_versions_are_refused_cleanly(ecosystem: str) -> None:
+    """A hostile 5,000-digit version must raise the project's InputError, never ValueError."""
+    from lockgate.errors import LimitExceededError
+    from lockgate.vulndb.osv.ranges import affected_by
+
+    huge = "9" * 5000
+    cmp = comparator_for(ecosystem)
+    calls = (lambda: cmp.compare(huge, "1.0"), lambda: cmp.compare("1.0", huge), lambda: cmp.key(huge) < cmp.key("1"))
+    for call in calls:
+        with pytest.raises(LimitExceededError):
+            call()
+    with contextlib.suppress(LimitExceededError):
+        assert cmp.valid(huge) in (True, False)
+    with pytest.raises(InputError):
+        affected_by(ecosystem, "1.0", {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": huge}]}]})
+    assert cmp.compare("9" * 1000, "9" * 999) == 1  # long but sane still works

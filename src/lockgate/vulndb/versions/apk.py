@@ -29,7 +29,7 @@ import functools
 import re
 from typing import NamedTuple
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 from lockgate.vulndb.versions.base import cmp_keys as _cmp
 
 INITIAL_DIGIT, DIGIT, LETTER, SUFFIX, SUFFIX_NO, COMMIT_HASH, REVISION_NO, END, INVALID = range(9)
@@ -59,6 +59,7 @@ def _digits(text: str, pos: int) -> int:
 @functools.lru_cache(maxsize=65536)
 def tokenize(version: str) -> tuple[Token, ...]:
     """Tokens of ``version``; the last one is ``END`` (valid) or ``INVALID``."""
+    check_length(version)
     out: list[Token] = []
     end = _digits(version, 0)
     if end == 0:
@@ -172,6 +173,7 @@ class Parts(NamedTuple):
 @functools.lru_cache(maxsize=65536)
 def parts(version: str) -> Parts:
     """Read ``version`` leniently as numbers, letter, suffixes, hash, ``-rN`` and a remainder."""
+    check_length(version)
     rest = version
     numbers = _NUMBERS.match(rest)
     components: list[tuple[str, int, int]] = []

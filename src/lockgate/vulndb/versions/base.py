@@ -12,11 +12,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from lockgate.errors import InputError
+from lockgate.errors import InputError, LimitExceededError
+
+MAX_VERSION_LENGTH = 1024
+"""Longer strings are refused: no real version is this long, and digit runs must stay small."""
 
 
 class UnknownEcosystemError(InputError):
     """No version ordering is known for the named ecosystem."""
+
+
+def check_length(version: str) -> None:
+    """Refuse absurdly long version strings (raises :class:`LimitExceededError`)."""
+    if len(version) > MAX_VERSION_LENGTH:
+        raise LimitExceededError(f"version string of {len(version)} characters exceeds {MAX_VERSION_LENGTH}")
 
 
 def sign(x: int) -> int:

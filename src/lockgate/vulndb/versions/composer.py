@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _SEPARATORS = re.compile(r"[-_+]")
 _NONDIGIT_DIGIT = re.compile(r"([^\d.])(\d)")
@@ -82,6 +82,7 @@ def _compare_parts(a: tuple[str, ...], b: tuple[str, ...]) -> int:
 
 @functools.lru_cache(maxsize=65536)
 def _parts(version: str) -> tuple[str, ...]:
+    check_length(version)
     return canonical(version)
 
 

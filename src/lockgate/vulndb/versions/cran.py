@@ -11,7 +11,7 @@ import functools
 import re
 from typing import Any
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _VALID = re.compile(r"[0-9]+(?:[.-][0-9]+)+\Z")
 
@@ -19,6 +19,7 @@ _VALID = re.compile(r"[0-9]+(?:[.-][0-9]+)+\Z")
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> tuple[int, ...]:
     """The integer components of ``version``."""
+    check_length(version)
     out = []
     for part in re.split(r"[.-]", version.strip()):
         digits = "".join(c for c in part if c.isascii() and c.isdigit())

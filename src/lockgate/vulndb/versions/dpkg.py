@@ -18,7 +18,7 @@ import functools
 import re
 from itertools import zip_longest
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _RUN = re.compile(r"([^0-9]*)([0-9]*)")
 _UPSTREAM_OK = re.compile(r"[0-9][A-Za-z0-9.+~:-]*\Z")
@@ -51,6 +51,7 @@ def _runs(text: str) -> _Part:
 
 def split(version: str) -> tuple[int, str, str, bool]:
     """``(epoch, upstream, revision, ok)``; ``ok`` is False when dpkg would refuse the string."""
+    check_length(version)
     text = version.strip(" \t")
     if not text or any(c.isspace() for c in text):
         return 0, text, "", False
@@ -71,6 +72,7 @@ def split(version: str) -> tuple[int, str, str, bool]:
 
 @functools.lru_cache(maxsize=65536)
 def _parse(version: str) -> tuple[int, _Part, _Part]:
+    check_length(version)
     epoch, upstream, revision, _ = split(version)
     return epoch, _runs(upstream), _runs(revision)
 

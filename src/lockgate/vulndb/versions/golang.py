@@ -16,7 +16,7 @@ import functools
 import re
 from typing import Any
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _GO = re.compile(
     r"v?(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*)"
@@ -29,6 +29,7 @@ _GO = re.compile(
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> tuple[Any, ...] | None:
     """Sort key, or None when ``version`` is not a valid Go module version."""
+    check_length(version)
     m = _GO.match(version)
     if m is None:
         return None

@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _VALID = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")
 
@@ -18,6 +18,7 @@ _VALID = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> tuple[int, ...]:
     """The integer components of ``version``."""
+    check_length(version)
     return tuple(int(p) if p.isascii() and p.isdigit() else -1 for p in version.strip().split("."))
 
 

@@ -22,7 +22,7 @@ import functools
 import re
 from typing import NamedTuple
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _KEYWORDS = ("alpha", "beta", "milestone", "rc", "snapshot", "", "sp")
 _KEYWORD_RANK = {k: i for i, k in enumerate(_KEYWORDS)}
@@ -50,6 +50,7 @@ def _token(prefix: str, value: str) -> Token:
 @functools.lru_cache(maxsize=65536)
 def tokenize(version: str) -> tuple[Token, ...]:
     """Normalised, trimmed tokens of ``version``."""
+    check_length(version)
     tokens: list[Token] = []
     raw = re.split(r"([.-])", version.lower())
     for i in range(0, len(raw), 2):

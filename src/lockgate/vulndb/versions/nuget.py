@@ -15,7 +15,7 @@ import functools
 import re
 from typing import Any
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _VALID = re.compile(
     r"\s*[0-9]+(?:\.[0-9]+){0,3}(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\s*\Z"
@@ -26,6 +26,7 @@ _LEAD = re.compile(r"[0-9.]*")
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> tuple[Any, ...]:
     """Sort key of ``version``."""
+    check_length(version)
     text = version.strip()
     text = text[1:] if text[:1] in ("v", "V") else text
     text = text.partition("+")[0]

@@ -19,7 +19,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _LEGACY_PART = re.compile(r"(\d+|[a-z]+|\.|-)")
 _LEGACY_MAP = {"pre": "c", "preview": "c", "-": "final-", "rc": "c", "dev": "@"}
@@ -53,6 +53,7 @@ def legacy_key(text: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> tuple[int, Any]:
     """Sort key: ``(1, Version)`` for PEP 440 versions, ``(0, legacy key)`` otherwise."""
+    check_length(version)
     try:
         return (1, Version(version))
     except InvalidVersion:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _ALNUM_TILDE_CARET = re.compile(r"[A-Za-z0-9~^]")
 _DIGITS = re.compile(r"[0-9]+")
@@ -32,6 +32,8 @@ def _skip(s: str, i: int) -> int:
 
 def rpmvercmp(a: str, b: str) -> int:
     """rpm's segment-wise comparison of two version (or release) strings."""
+    check_length(a)
+    check_length(b)
     if a == b:
         return 0
     i = j = 0
@@ -86,6 +88,7 @@ def rpmvercmp(a: str, b: str) -> int:
 @functools.lru_cache(maxsize=65536)
 def split(evr: str) -> tuple[str | None, str, str | None]:
     """``(epoch, version, release)`` as rpm's ``rpmverParse`` splits them."""
+    check_length(evr)
     m = _EPOCH.match(evr)
     epoch: str | None = None
     rest = evr

@@ -15,7 +15,7 @@ import functools
 import re
 from itertools import zip_longest
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _SEGMENT = re.compile(r"[0-9]+|[a-z]+", re.IGNORECASE)
 _VALID = re.compile(r"\s*([0-9]+(?:\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?)?\s*\Z")
@@ -33,6 +33,7 @@ def _strip_zeros(segs: list[_Seg]) -> list[_Seg]:
 @functools.lru_cache(maxsize=65536)
 def canonical_segments(version: str) -> tuple[_Seg, ...]:
     """``Gem::Version#canonical_segments``, each as ``(0, str)`` or ``(1, int)``."""
+    check_length(version)
     text = version.strip().replace("-", ".pre.")
     segs: list[_Seg] = [(1, int(s)) if s[0].isdigit() else (0, s) for s in _SEGMENT.findall(text)]
     first_str = next((i for i, s in enumerate(segs) if s[0] == 0), len(segs))

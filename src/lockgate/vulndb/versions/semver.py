@@ -26,7 +26,7 @@ import functools
 import re
 from typing import Any
 
-from lockgate.vulndb.versions.base import Comparator
+from lockgate.vulndb.versions.base import Comparator, check_length
 
 _SEMVER = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -62,6 +62,7 @@ def _idents(text: str) -> tuple[_Ident, ...]:
 @functools.lru_cache(maxsize=65536)
 def parse(version: str, build_orders: bool = False) -> tuple[Any, ...]:
     """Sort key of ``version`` (see the module docstring)."""
+    check_length(version)
     text = version.strip()
     m = _NODE_LOOSE.match(text)
     if m is not None:
@@ -108,10 +109,12 @@ class SemverComparator(Comparator):
 
         Like node, numbers above 2**53-1 and strings over 256 characters are refused.
         """
+        if len(version) > 256:
+            return False
         text = version.strip()
         text = text[1:] if text[:1] == "v" else text
         m = _SEMVER.match(text)
-        return m is not None and len(version) <= 256 and all(int(g) <= _MAX_SAFE for g in m.groups()[:3])
+        return m is not None and all(int(g) <= _MAX_SAFE for g in m.groups()[:3])
 
 
 SEMVER = SemverComparator("semver")
