@@ -290,3 +290,44 @@ def test_pnpm_lock_and_store_match_pnpm_list(yarn_pnpm: Path) -> None:
     installed = [(p.name, p.version) for p in tree.packages if p.path.endswith("/package.json")]
     assert set(installed) == want
     assert len(installed) == len(want)
+
+
+UV_PYPROJECT = """[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["requests==2.32.3", "attrs==23.2.0"]
+"""
+
+
+def _build_uv(where: Path) -> None:
+    """uv (from PyPI) locks a small project against PyPI and exports it as requirements.txt."""
+    subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
+    subprocess.run(
+        [str(where / "venv/bin/python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv==0.5.11"],
+        check=True, timeout=600,
+    )  # fmt: skip
+    (where / "proj").mkdir()
+    (where / "proj/pyproject.toml").write_text(UV_PYPROJECT)
+    uv = str(where / "venv/bin/uv")
+    subprocess.run([uv, "lock", "-q"], cwd=where / "proj", check=True, timeout=600)
+    with open(where / "proj/requirements.txt", "w") as fh:  # with hashes and markers, as uv writes them
+        subprocess.run([uv, "export", "-q", "--format", "requirements-txt"], cwd=where / "proj", stdout=fh, check=True)
+
+
+def test_uv_lock_and_export_match() -> None:
+    proj = _cached("lang-uv", UV_PYPROJECT, _build_uv) / "proj"
+    exported = (proj / "requirements.txt").read_text()
+    # Oracle: the pins uv itself exported (independent minimal reading: one "name==version" per requirement).
+    import re
+
+    want = {(pep503(m.group(1)), m.group(2)) for m in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", exported, re.M)}
+    assert ("requests", "2.32.3") in want and len(want) >= 5
+    lock = extract("uv.lock", (proj / "uv.lock").read_bytes(), path="proj/uv.lock")
+    assert not lock.gaps
+    assert {(p.name, p.version) for p in lock.packages} == want
+    req = extract("requirements.txt", exported.encode(), path="proj/requirements.txt")
+    assert not req.gaps
+    assert {(p.name, p.version) for p in req.packages} == want
+    requests = next(p for p in lock.packages if p.name == "requests")
+    assert {d.split("@")[0] for d in requests.dependencies} >= {"pkg:pypi/certifi", "pkg:pypi/idna"}
