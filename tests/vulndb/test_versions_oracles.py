@@ -5,6 +5,7 @@
 - rpm ordering against rpm 4.18's own ``rpm.vercmp`` (rpm's embedded Lua, one ``rpm``
   process per batch);
 - Maven ordering against the installed Maven's ``ComparableVersion`` (one JVM per batch);
+- Go module versions against ``golang.org/x/mod/semver`` as vendored in the installed Go toolchain;
 - npm SemVer against the ``semver`` package from npm, run by node (installed once into
   ``~/.cache/lockgate-tests/node-semver``).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import random
 import re
 import shutil
@@ -377,3 +379,85 @@ def test_maven_matches_comparable_version(corpus: Path, gen: list[str], rng: ran
     assert len(comparable) > BATCH // 4
     bad = [(a, b, w, maven.compare(a, b)) for a, b, w in comparable if maven.compare(a, b) != w]
     assert not bad, bad[:20]
+
+
+# --- Go -------------------------------------------------------------------------------
+
+GO_MAIN = """package main
+
+import (
+\t"bufio"
+\t"fmt"
+\t"os"
+\t"strings"
+
+\t"oracle/semver"
+)
+
+func main() {
+\tin := bufio.NewScanner(os.Stdin)
+\tin.Buffer(make([]byte, 1<<20), 1<<20)
+\tfor in.Scan() {
+\t\tp := strings.SplitN(in.Text(), "\\t", 2)
+\t\tfmt.Println(semver.Compare(p[0], p[1]), semver.IsValid(p[0]))
+\t}
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def go_semver_oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny program around ``golang.org/x/mod/semver`` as vendored in the installed Go toolchain."""
+    go = shutil.which("go")
+    assert go, "the Go toolchain (the oracle) must be installed"
+    goroot = Path(subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip())
+    source = goroot / "src" / "cmd" / "vendor" / "golang.org" / "x" / "mod" / "semver" / "semver.go"
+    work = tmp_path_factory.mktemp("go-semver")
+    (work / "semver").mkdir()
+    shutil.copyfile(source, work / "semver" / "semver.go")
+    (work / "go.mod").write_text("module oracle\n\ngo 1.19\n", encoding="utf-8")
+    (work / "main.go").write_text(GO_MAIN, encoding="utf-8")
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "CGO_ENABLED": "0"}
+    subprocess.run([go, "build", "-o", str(work / "oracle"), "."], cwd=work, env=env, check=True, timeout=300)
+    return work / "oracle"
+
+
+GO_VERSION = st.builds(
+    lambda nums, pre, build: "v" + ".".join(map(str, nums)) + pre + build,
+    st.lists(st.integers(0, 30), min_size=1, max_size=3),
+    st.one_of(
+        st.just(""),
+        st.from_regex(r"\A-(0\.)?20[12][0-9]{11}-[0-9a-f]{12}\Z"),  # pseudo-versions
+        st.lists(_IDENT, min_size=1, max_size=3).map(lambda ids: "-" + ".".join(ids)),
+    ),
+    st.sampled_from(["", "", "", "+incompatible", "+meta.1"]),
+)
+GO_ALPHABET = "0123456789.-+vabf"
+
+
+@SETTINGS
+@given(st.lists(GO_VERSION, min_size=60, max_size=60), st.randoms(use_true_random=False))
+def test_go_matches_x_mod_semver(go_semver_oracle: Path, corpus: Path, gen: list[str], rng: random.Random) -> None:
+    """Against ``golang.org/x/mod/semver`` (Compare and IsValid), which wants the ``v`` prefix."""
+    go = comparator_for("Go")
+    real = ["v" + v.removeprefix("v") for v in _real_versions(corpus, "semver-versions.json")]
+    pairs = _pairs_from(rng, real, gen, GO_ALPHABET, lambda v: v.startswith("v") and "\t" not in v)
+    res = subprocess.run(
+        [str(go_semver_oracle)],
+        input="".join(f"{a}\t{b}\n" for a, b in pairs),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    rows = [line.split() for line in res.stdout.splitlines()]
+    assert len(rows) == len(pairs)
+    bad = [
+        (a, b, int(c), go.compare(a, b))
+        for (a, b), (c, _) in zip(pairs, rows, strict=True)
+        if go.compare(a, b) != int(c)
+    ]
+    assert not bad, bad[:20]
+    bad_valid = [(a, v) for (a, _), (_, v) in zip(pairs, rows, strict=True) if go.valid(a) != (v == "true")]
+    assert not bad_valid, bad_valid[:20]
+    assert sum(v == "true" for _, v in rows) > BATCH // 3
