@@ -231,3 +231,51 @@ def test_layer_sources_describe_foreign_layers(image: Built, tmp_path: Path) -> 
     assert img.layers[1].digest == cfg["rootfs"]["diff_ids"][1]
     with pytest.raises(NotFoundError):
         src.open_blob(img.layers[0])
+
+
+def test_docker25_style_archive_with_oci_blobs(image: Built, tmp_path: Path) -> None:
+    """Docker 25+ ``docker save``: an OCI layout plus a manifest.json naming ``blobs/sha256/...`` members.
+
+    With the containerd image store those layer blobs are gzip-compressed; skopeo reads such archives too.
+    """
+    oci_tar = tmp_path / "layout.tar"
+    skopeo("copy", "-q", image.oci_ref, f"oci-archive:{oci_tar}:v1")
+    members = tar_members(oci_tar)
+    index = json.loads(members["index.json"])
+    manifest = json.loads(members["blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]])
+    entry = {
+        "Config": "blobs/sha256/" + manifest["config"]["digest"].split(":")[1],
+        "RepoTags": ["lockgate/test:v1"],
+        "Layers": ["blobs/sha256/" + d["digest"].split(":")[1] for d in manifest["layers"]],
+    }
+    w = TarWriter(tmp_path / "docker25.tar")
+    for name, data in members.items():
+        w.file(name, data)
+    w.file("manifest.json", json.dumps([entry]).encode())
+    out = w.close()
+    src = DockerArchiveSource(out)
+    cfg_digest, diff_ids = skopeo_config(f"docker-archive:{out}")
+    assert open_image(src).config.digest == cfg_digest == skopeo_config(image.oci_ref)[0]
+    assert read_all_layers(src) == diff_ids
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [
+            ("file", "oci-layout", '{"imageLayoutVersion":"1.0.0"}'),
+            ("file", "index.json", "{"),
+            ("file", "index.json", "{}"),
+        ],
+        [("file", "oci-layout", '{"imageLayoutVersion":"1.0.0"}'), ("file", "blobs/../../index.json", "{}")],
+        [("file", "oci-layout", '{"imageLayoutVersion":"9"}'), ("file", "index.json", '{"manifests":[]}')],
+        [("file", "oci-layout", '{"imageLayoutVersion":"1.0.0"}'), ("file", "index.json", '{"manifests":{}}')],
+        [("file", "oci-layout", "not json"), ("file", "index.json", '{"manifests":[]}')],
+    ],
+)
+def test_hostile_oci_archives(tmp_path: Path, entries: list[tuple[str, str, str]]) -> None:
+    w = TarWriter(tmp_path / "h.tar")
+    for _, name, data in entries:
+        w.file(name, data.encode())
+    with pytest.raises(InputError):
+        open_oci_archive(w.close()).resolve()
