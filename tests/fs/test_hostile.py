@@ -414,3 +414,23 @@ def test_deep_and_overlong_paths(tmp_path: Path) -> None:
         os.close(fd)
         # GNU rm copes with 2000 levels under any fd limit; pytest's own clean-up might not
         __import__("subprocess").run(["rm", "-rf", str(tmp_path / "u")], check=True)
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_threaded_reader_matches_plain_reader(tmp_path: Path, threaded: bool) -> None:
+    """The helper-thread pipeline yields the same entries, diff_id and gaps, including on a bomb."""
+    from lockgate.fs.layers import LayerStream
+
+    tar = TarBuilder().file("a", os.urandom(300_000)).file("b", b"x" * 100).symlink("c", "a").bytes()
+    img, _ = open_image(_image(tmp_path, [tar]))
+    stream = LayerStream(img.source, img.layers[0], limits=Limits(), threaded=threaded)
+    with stream as items:
+        got = [(i.entry.path, len(i.read())) for i in items]
+    assert got == [("a", 300_000), ("b", 100), ("c", 0)]
+    assert stream.complete and stream.diff_id == img.config.diff_ids[0]
+    bomb = TarBuilder().file("zeros", b"\0" * (70 * 1024 * 1024)).bytes()
+    img2, _ = open_image(_image(tmp_path / "bomb", [bomb]))
+    s2 = LayerStream(img2.source, img2.layers[0], limits=Limits(max_compression_ratio=50), threaded=threaded)
+    with s2 as items:
+        assert [i.entry.path for i in items] == ["zeros"]  # its header, then the bomb while skipping data
+    assert not s2.complete and "decompression bomb" in reasons(tuple(s2.gaps))

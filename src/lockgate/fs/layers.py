@@ -8,7 +8,10 @@ layer ends that layer with a gap while the caller goes on with the rest of the i
 
 ``tarfile``'s stream mode treats several kinds of truncation as a normal end of archive,
 so :class:`LayerStream` checks the end itself (no member data may be missing and nothing
-but zero padding may follow the last member).
+but zero padding may follow the last member). With ``threaded=True`` the decompression and
+hashing run on a helper thread (they release the GIL) while tar parsing stays on the caller's;
+it is off by default because on the shared 2-core test machine it was not a clear win (see
+``bench/README.md``), whereas analysing different layers on two threads was.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ RATIO_GRACE_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 16
 
 ProgressFn = Callable[[int], None]
-"""Called with the number of compressed bytes just read."""
+"""Called with the number of compressed bytes just read (possibly from a helper thread)."""
 
 
 class LayerBrokenError(InputError):
@@ -298,7 +301,7 @@ class LayerStream:
         limits: Limits,
         label: str = "",
         progress: ProgressFn | None = None,
-        threaded: bool = True,
+        threaded: bool = False,
     ) -> None:
         self._source = source
         self._desc = desc

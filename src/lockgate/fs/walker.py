@@ -31,7 +31,7 @@ from lockgate.oci.model import Descriptor
 
 __all__ = ["ImageAnalysis", "LayerOutput", "analyze_image", "analyze_layer"]
 
-HARDLINK_CONTENT_BUDGET = 64 * 1024 * 1024
+HARDLINK_CONTENT_BUDGET = 16 * 1024 * 1024
 """Bytes of already-read file content kept per layer to serve hardlinks to those files."""
 
 
