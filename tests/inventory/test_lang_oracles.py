@@ -331,3 +331,30 @@ def test_uv_lock_and_export_match() -> None:
     assert {(p.name, p.version) for p in req.packages} == want
     requests = next(p for p in lock.packages if p.name == "requests")
     assert {d.split("@")[0] for d in requests.dependencies} >= {"pkg:pypi/certifi", "pkg:pypi/idna"}
+
+
+DEBIAN_JAR_PACKAGES = ("libcommons-lang3-java", "libguava-java", "libjackson2-databind-java")
+
+
+def _build_debian_jars(where: Path) -> None:
+    """Real jars as Debian ships them: ``apt-get download`` (no install) and ``dpkg-deb -x``."""
+    subprocess.run(["apt-get", "download", "-q", *DEBIAN_JAR_PACKAGES], cwd=where, check=True, timeout=600)
+    for deb in where.glob("*.deb"):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(where / "root")], check=True)
+        deb.unlink()
+
+
+def test_debian_jars_match_syft(tmp_path: Path) -> None:
+    """Syft (the second oracle) and lockgate on the same real jars."""
+    root = _cached("lang-debian-jars", " ".join(DEBIAN_JAR_PACKAGES), _build_debian_jars) / "root"
+    out = subprocess.run(
+        ["syft", "scan", f"dir:{root}", "-o", "json", "-q"],
+        check=True, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false", "XDG_CACHE_HOME": str(tmp_path)},
+    ).stdout  # fmt: skip
+    want = {a["purl"] for a in json.loads(out)["artifacts"] if a["type"] == "java-archive"}
+    assert len(want) == len(DEBIAN_JAR_PACKAGES)
+    analysis = analyze_directory(root, language_analyzers(), settings=Settings())
+    got = {p.purl for p in analysis.packages if p.ecosystem == "Maven"}
+    assert got == want
+    assert not analysis.gaps
