@@ -1,0 +1,1 @@
+"""Content detectors run over image layers and file systems: secrets and malware."""

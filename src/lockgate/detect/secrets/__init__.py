@@ -1,0 +1,1 @@
+"""Secret detection: rules with keyword prefilters, a scanner, redaction and image-config checks."""

@@ -1,0 +1,91 @@
+"""The layer-aware secret analyser for the image and directory walkers.
+
+``squash`` is False: a secret written by a lower layer is reported with that layer's diff_id
+even when a later layer deletes the file, because the lower layer still ships it.
+Binary files (known binary extensions, or a NUL byte in the first 8 KiB) are skipped;
+files over ``max_size`` are offered to the walker, which records them as coverage gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lockgate.detect.secrets.rules import AllowRule, Rule
+from lockgate.detect.secrets.scanner import SecretMatch, SecretScanner
+from lockgate.findings.model import Finding, FindingKind, Location
+from lockgate.fs.model import EMPTY, AnalysisResult, FileEntry
+
+DEFAULT_MAX_SIZE: int | None = None
+"""Files larger than this are not read for secrets (they become coverage gaps)."""
+
+BINARY_SNIFF = 8192
+
+_SUFFIX_TEXT = """
+    .so .a .o .ko .dll .exe .dylib .class .jar .war .ear .whl .egg .pyc .pyo .mo .gmo
+    .png .jpg .jpeg .gif .bmp .ico .webp .tiff .svgz .ttf .otf .woff .woff2 .eot .pcf
+    .gz .tgz .bz2 .xz .zst .lz4 .lzma .zip .7z .rar .tar .deb .rpm .apk .cab .iso .img
+    .mp3 .mp4 .ogg .wav .flac .avi .mov .pdf .db .sqlite .wasm .node .bin .dat .cache
+"""
+BINARY_SUFFIXES = frozenset(_SUFFIX_TEXT.split())
+"""Suffixes of files that never hold text credentials worth a regex pass."""
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def is_binary(content: bytes) -> bool:
+    """True when the first 8 KiB hold a NUL byte (the usual text/binary test)."""
+    return b"\0" in content[:BINARY_SNIFF]
+
+
+def match_to_finding(m: SecretMatch, path: str, layer: str) -> Finding:
+    """A SECRET finding for ``m``: rule id, redacted value in the title, file/line/layer location."""
+    r = m.rule
+    return Finding(
+        kind=FindingKind.SECRET,
+        id=r.id,
+        severity=r.severity,
+        title=f"{r.title}: {m.redacted}",
+        description=f"{r.title} ({r.category}) matched by rule {r.id}; the value is redacted.",
+        severity_source="lockgate",
+        remediation="Remove the credential from the image (every layer), revoke it and issue a new one.",
+        location=Location(path=path, start_line=m.start_line, end_line=m.end_line, column=m.column, layer=layer),
+    )
+
+
+class SecretAnalyzer:
+    """Finds credentials in every regular text file of every layer."""
+
+    name = "secret"
+    version = 1
+    needs_content = True
+    squash = False
+
+    def __init__(
+        self,
+        rules: Sequence[Rule] | None = None,
+        allow: Sequence[AllowRule] | None = None,
+        *,
+        max_size: int | None = DEFAULT_MAX_SIZE,
+        skip_suffixes: frozenset[str] = BINARY_SUFFIXES,
+    ) -> None:
+        self.scanner = SecretScanner(rules, allow)
+        self.max_size = max_size
+        self._skip = skip_suffixes
+
+    def required(self, entry: FileEntry) -> bool:
+        if not entry.is_file or entry.size == 0:
+            return False
+        if _suffix(entry.name) in self._skip:
+            return False
+        return not self.scanner.path_allowed(entry.path)
+
+    def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
+        if is_binary(content):
+            return EMPTY
+        matches = self.scanner.scan(content, entry.path)
+        if not matches:
+            return EMPTY
+        return AnalysisResult(findings=tuple(match_to_finding(m, entry.path, entry.layer) for m in matches))
