@@ -246,3 +246,20 @@ def test_ed25519ph_rfc8032_vector_and_libsodium_oracle() -> None:
         pub.verify(msg, k.sign(msg))  # pure Ed25519 (older cosign) is accepted too
         with pytest.raises(IntegrityError):
             pub.verify(msg + b"!", ours)
+
+
+def test_keyring_lookup_by_id_and_prefix() -> None:
+    from lockgate.errors import NotFoundError
+    from lockgate.trust.keys.generate import write_key_pair
+    from lockgate.trust.keys.keyring import keyring_dir
+    from lockgate.trust.keys.resolve import load_verifier
+
+    key_path, pub_path, a = write_key_pair(new_private_key("ecdsa-p256"), None, b"pw")
+    assert key_path.parent == keyring_dir() and pub_path.name == f"{a.key_id}.pub"
+    assert oct(key_path.stat().st_mode & 0o777) == "0o600"
+    assert load_verifier(a.key_id).key_id == a.key_id
+    assert load_verifier(a.intoto_keyid).key_id == a.key_id
+    assert load_verifier(a.key_id[:16]).key_id == a.key_id
+    other = "0" * 64 if not a.key_id.startswith("0") else "1" * 64
+    with pytest.raises(NotFoundError):
+        load_verifier(other)

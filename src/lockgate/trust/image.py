@@ -444,7 +444,11 @@ def _signature_layers(
         pass
     base = open_source(_with_tag(target, None) if target.transport == OCI else target, options, limits=limits)
     opened.append(base)
-    for ref_desc in _referrers(base, target, digest, notes):
+    referrers = _referrers(base, target, digest, notes)
+    if len(referrers) > limits.max_signatures:
+        notes.append(f"{len(referrers)} referrers found; only the first {limits.max_signatures} were read")
+        referrers = referrers[: limits.max_signatures]
+    for ref_desc in referrers:
         try:
             raw, mt = base.get_manifest(ref_desc.digest)
             m = Manifest.parse(raw, mt, limits.max_layers)

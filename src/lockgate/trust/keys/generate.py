@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,14 +33,13 @@ def _write(path: Path, data: bytes, mode: int, force: bool) -> None:
         raise ConfigError(f"{path} exists (use --force to overwrite)")
     if not path.parent.is_dir():
         raise ConfigError(f"directory {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    fd = tmp.open("wb")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)  # never readable by others, not even briefly
     try:
-        tmp.chmod(mode)
-        fd.write(data)
+        os.write(fd, data)
     finally:
-        fd.close()
+        os.close(fd)
     tmp.replace(path)
 
 

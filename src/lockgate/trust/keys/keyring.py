@@ -68,13 +68,21 @@ def entries() -> list[KeyringEntry]:
 
 
 def find_key(ident: str) -> PublicKey | None:
-    """The keyring's public key whose lockgate or in-toto ID is ``ident`` (full or a >=16-hex prefix)."""
+    """The keyring's public key whose lockgate or in-toto ID is ``ident`` (full or a >=16-hex prefix).
+
+    An ambiguous prefix raises :class:`~lockgate.errors.ConfigError`.
+    """
+    from lockgate.errors import ConfigError
+
     ident = ident.lower().removeprefix("sha256:")
+    found: dict[str, PublicKey] = {}
     for e in entries():
         if e.key is None:
             continue
-        if e.key.matches(ident) or (
-            len(ident) >= 16 and (e.key.key_id.startswith(ident) or e.key.intoto_keyid.startswith(ident))
-        ):
+        if e.key.matches(ident):
             return e.key
-    return None
+        if len(ident) >= 16 and (e.key.key_id.startswith(ident) or e.key.intoto_keyid.startswith(ident)):
+            found[e.key.key_id] = e.key
+    if len(found) > 1:
+        raise ConfigError(f"key ID prefix {ident} matches {len(found)} keys in the keyring; give more digits")
+    return next(iter(found.values()), None)
