@@ -26,12 +26,14 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from lockgate.vulndb.versions import comparator_for
+from lockgate.vulndb.versions.dpkg import split
 
 BATCH = 400
 SETTINGS = settings(
@@ -116,7 +118,11 @@ def _dpkg_oracle(pairs: list[tuple[str, str]], tmp: Path) -> list[int]:
     for n, chunk in enumerate((pairs[:half], pairs[half:])):
         f = tmp / f"deb-pairs-{n}.tsv"
         f.write_text("".join(f"{a}\t{b}\n" for a, b in chunk), encoding="utf-8")
-        procs.append(subprocess.Popen(["sh", "-c", script], stdin=f.open("rb"), stdout=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                ["sh", "-c", script], stdin=f.open("rb"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            )
+        )
     out: list[int] = []
     for p in procs:
         stdout, _ = p.communicate(timeout=300)
@@ -124,6 +130,11 @@ def _dpkg_oracle(pairs: list[tuple[str, str]], tmp: Path) -> list[int]:
         out.extend(int(x) for x in stdout.split())
     assert len(out) == len(pairs)
     return out
+
+
+def _dpkg_comparable(version: str) -> bool:
+    """dpkg compares it (perhaps with a warning) rather than failing with an error."""
+    return split(version)[3] and version.isascii() and version.isprintable()
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +148,8 @@ def test_dpkg_matches_dpkg(
     real_debian: list[str], tmp_path_factory: pytest.TempPathFactory, gen: list[str], rng: random.Random
 ) -> None:
     deb = comparator_for("Debian:12")
-    pairs = _pairs_from(rng, real_debian, gen, DEB_ALPHABET, deb.valid)
+    # dpkg compares strings it only warns about (no leading digit, odd characters) too
+    pairs = _pairs_from(rng, real_debian, gen, DEB_ALPHABET + "A_", _dpkg_comparable)
     want = _dpkg_oracle(pairs, tmp_path_factory.mktemp("dpkg"))
     bad = [(a, b, w, deb.compare(a, b)) for (a, b), w in zip(pairs, want, strict=True) if deb.compare(a, b) != w]
     assert not bad, bad[:20]
@@ -251,7 +263,7 @@ def node_semver() -> Path:
     return target / "node_modules" / "semver"
 
 
-def _node_oracle(module: Path, pairs: list[tuple[str, str]], versions: list[str], tmp: Path) -> dict[str, list]:
+def _node_oracle(module: Path, pairs: list[tuple[str, str]], versions: list[str], tmp: Path) -> dict[str, list[Any]]:
     script = tmp / "oracle.js"
     script.write_text(NODE_SCRIPT, encoding="utf-8")
     res = subprocess.run(
@@ -262,7 +274,7 @@ def _node_oracle(module: Path, pairs: list[tuple[str, str]], versions: list[str]
         check=True,
         timeout=120,
     )
-    out: dict[str, list] = json.loads(res.stdout)
+    out: dict[str, list[Any]] = json.loads(res.stdout)
     return out
 
 
