@@ -142,3 +142,35 @@ def test_tampered_bundles_fail(trust_keys: dict[str, Path]) -> None:
         parse_keyed_bundle(json.dumps(doc).encode())
     with pytest.raises(InputError):
         parse_keyed_bundle(b"[]")
+
+
+def test_blob_bundle_round_trip(trust_keys: dict[str, Path], tsa: Tsa, tmp_path: Path) -> None:
+    blob = tmp_path / "release.tar"
+    blob.write_bytes(b"release" * 5000)
+    out = tmp_path / "release.sigstore.json"
+    r = lockgate("sign-blob", str(blob), "--key", f"{trust_keys['carol']}.key", "--bundle", str(out), "--tsa", tsa.url,
+                 "-o", str(tmp_path / "release.sig"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    b = json.loads(out.read_text())
+    assert b["mediaType"] == BUNDLE_MT
+    ms = b["messageSignature"]
+    assert ms["messageDigest"] == {
+        "algorithm": "SHA2_256",
+        "digest": base64.b64encode(hashlib.sha256(blob.read_bytes()).digest()).decode(),
+    }
+    assert base64.b64decode(ms["signature"]) == base64.b64decode((tmp_path / "release.sig").read_bytes())
+    (tmp_path / "sig").write_bytes(base64.b64decode(ms["signature"]))
+    ossl = subprocess.run(["openssl", "dgst", "-sha384", "-verify", f"{trust_keys['carol']}.pub", "-signature",
+                           str(tmp_path / "sig"), str(blob)], capture_output=True, check=False)  # fmt: skip
+    assert ossl.returncode == 0, ossl.stderr
+    args = ["verify-blob", str(blob), "--key", f"{trust_keys['carol']}.pub", "--bundle", str(out)]
+    ok = lockgate(*args, "--tsa-cert-chain", str(tsa.chain))
+    assert ok.returncode == 0, ok.stderr
+    assert " at 20" in ok.stderr  # the trusted time is reported
+    blob.write_bytes(blob.read_bytes() + b"!")
+    bad = lockgate(*args)
+    assert bad.returncode == 1 and "digest does not match" in bad.stderr
+    wrong = lockgate("verify-blob", str(tmp_path / "sig"), "--key", f"{trust_keys['alice']}.pub", "--bundle", str(out))
+    assert wrong.returncode == 1
+    needs = lockgate("sign-blob", str(blob), "--key", f"{trust_keys['carol']}.key", "--tsa", tsa.url)
+    assert needs.returncode == 2 and "--bundle" in needs.stderr

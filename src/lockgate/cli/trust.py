@@ -147,13 +147,33 @@ def sign_blob_cmd(
     output_signature: Path | None = typer.Option(
         None, "--output-signature", "--output", "-o", help="Write the base64 signature here (default: stdout)."
     ),
+    bundle: Path | None = typer.Option(None, "--bundle", help="Also write a Sigstore bundle (v0.3) here."),
+    tsa: str | None = typer.Option(
+        None, "--tsa", "--timestamp-server-url", help="RFC 3161 timestamp authority for the bundle."
+    ),
 ) -> None:
     """Sign a file (cosign sign-blob compatible: base64 signature over the file's SHA-256)."""
     from lockgate.trust.blob import encode_signature, sign_blob
     from lockgate.trust.keys.resolve import load_signer
 
+    if tsa and bundle is None:
+        from lockgate.errors import ConfigError
+
+        raise ConfigError("--tsa needs --bundle (the timestamp is stored in the bundle)")
     signer = load_signer(key, _password)
-    sig = encode_signature(sign_blob(file, signer))
+    raw_sig = sign_blob(file, signer)
+    if bundle is not None:
+        from lockgate.trust.blob import file_digest
+        from lockgate.trust.bundle import assemble_blob_bundle
+
+        tsr = None
+        if tsa:
+            from lockgate.trust.timestamp import request_timestamp
+
+            tsr = request_timestamp(tsa, raw_sig)
+        write_output(assemble_blob_bundle(file_digest(file), signer.public_key.key_id, raw_sig, tsr), bundle)
+        _say(ctx, f"wrote bundle to {bundle}")
+    sig = encode_signature(raw_sig)
     if output_signature is None:
         sys.stdout.buffer.write(sig)
         sys.stdout.flush()
@@ -187,10 +207,16 @@ def verify_blob_cmd(
     certificate_oidc_issuer: str | None = ISSUER_OPTION,
     certificate_oidc_issuer_regexp: str | None = ISSUER_RX_OPTION,
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+    tsa_cert_chain: Path | None = typer.Option(
+        None, "--tsa-cert-chain", "--timestamp-certificate-chain", help="PEM chain of the TSA (bundle timestamps)."
+    ),
 ) -> None:
     """Verify a detached blob signature or a Sigstore bundle; exit 1 with a one-line reason when it fails."""
     from lockgate.errors import ConfigError, IntegrityError, PolicyFailure
 
+    if bundle is not None and trusted_root is None and key is not None:
+        _verify_keyed_blob_bundle(ctx, file, key, bundle, revocations, tsa_cert_chain)
+        return
     if bundle is not None:
         from lockgate.trust.keyless import IdentityMatcher, load_bundle, load_trusted_root, verify_blob_bundle
 
@@ -218,7 +244,7 @@ def verify_blob_cmd(
     from lockgate.trust.revocation import load_revocations
 
     if key is None or signature is None:
-        raise ConfigError("verify-blob needs --key and --signature (or --bundle with --trusted-root)")
+        raise ConfigError("verify-blob needs --key with --signature or --bundle (or --bundle with --trusted-root)")
     pub = load_verifier(key)
     sig = read_signature_file(signature)
     rl = load_revocations(revocations)
@@ -230,6 +256,39 @@ def verify_blob_cmd(
     except IntegrityError as e:
         raise PolicyFailure(f"verification failed: {e}") from None
     _say(ctx, f"Verified OK: {file} signed by key {pub.key_id}")
+
+
+def _verify_keyed_blob_bundle(
+    ctx: typer.Context, file: Path, key: str, bundle: Path, revocations: Path | None, tsa_cert_chain: Path | None
+) -> None:
+    """``verify-blob --key PUB --bundle B``: a key-based message-signature bundle (cosign sign-blob --bundle)."""
+    from lockgate.errors import IntegrityError, NotFoundError, PolicyFailure
+    from lockgate.trust.blob import file_digest, verify_blob
+    from lockgate.trust.bundle import parse_blob_bundle
+    from lockgate.trust.keys.resolve import load_verifier
+    from lockgate.trust.revocation import load_revocations
+
+    pub = load_verifier(key)
+    try:
+        parsed = parse_blob_bundle(bundle.read_bytes())
+    except FileNotFoundError:
+        raise NotFoundError(f"bundle {bundle} not found") from None
+    signed_at = None
+    try:
+        if parsed.digest != file_digest(file):
+            raise IntegrityError(f"bundle digest does not match {file.name}")
+        verify_blob(file, pub, parsed.signature)
+        if tsa_cert_chain is not None and parsed.timestamps:
+            from lockgate.trust.timestamp import TsaTrust, verify_timestamp
+
+            signed_at = verify_timestamp(parsed.timestamps[0], parsed.signature, TsaTrust.from_pem_file(tsa_cert_chain))
+    except IntegrityError as e:
+        raise PolicyFailure(f"verification failed: {e}") from None
+    refused = load_revocations(revocations).check(pub, signed_at)
+    if refused:
+        raise PolicyFailure(f"verification failed: {refused}")
+    when = f" at {signed_at.isoformat()}" if signed_at else ""
+    _say(ctx, f"Verified OK: {file} signed by key {pub.key_id}{when}")
 
 
 # -- images --------------------------------------------------------------------------------

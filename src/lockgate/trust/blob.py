@@ -37,6 +37,11 @@ def _digests(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
     return {n: h.digest() for n, h in hashers.items()}
 
 
+def file_digest(path: Path) -> bytes:
+    """SHA-256 of the file at ``path`` (streamed)."""
+    return _digests(path, ("sha256",))["sha256"]
+
+
 def _read_all(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_PURE_BYTES:

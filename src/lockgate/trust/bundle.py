@@ -173,3 +173,61 @@ def _check_statement(payload: bytes, digest: str) -> None:
     if not any(isinstance(s, dict) and isinstance(s.get("digest"), dict) and s["digest"].get(algo) == hexpart
                for s in subjects):  # fmt: skip
         raise IntegrityError(f"bundle statement does not name {digest} as a subject")
+
+
+# -- blobs: message-signature bundles (cosign sign-blob --bundle, new format) --------------------------
+def assemble_blob_bundle(file_sha256: bytes, key_id: str, signature: bytes, timestamp: bytes | None) -> bytes:
+    """A v0.3 bundle with a ``messageSignature`` over a file whose SHA-256 is ``file_sha256``."""
+    material: dict[str, Any] = {"publicKey": {"hint": key_id}}
+    if timestamp is not None:
+        material["timestampVerificationData"] = {
+            "rfc3161Timestamps": [{"signedTimestamp": base64.b64encode(timestamp).decode()}]
+        }
+    doc = {
+        "mediaType": BUNDLE_MEDIA_TYPE,
+        "verificationMaterial": material,
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": base64.b64encode(file_sha256).decode()},
+            "signature": base64.b64encode(signature).decode(),
+        },
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class BlobBundle:
+    """The parts of a key-based message-signature bundle."""
+
+    digest: bytes
+    signature: bytes
+    timestamps: tuple[bytes, ...]
+
+
+def parse_blob_bundle(raw: bytes) -> BlobBundle:
+    """Parse a key-based bundle holding a ``messageSignature`` with a SHA-256 digest."""
+    if len(raw) > MAX_BUNDLE_BYTES:
+        raise InputError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("bundle is not JSON") from None
+    if not isinstance(doc, dict) or not str(doc.get("mediaType", "")).startswith("application/vnd.dev.sigstore.bundle"):
+        raise InputError("not a Sigstore bundle")
+    material = doc.get("verificationMaterial")
+    if not isinstance(material, dict) or "publicKey" not in material:
+        raise InputError("bundle is certificate-based (verify it with --trusted-root and identities)")
+    ms = doc.get("messageSignature")
+    if not isinstance(ms, dict):
+        raise InputError("bundle holds no messageSignature")
+    md = ms.get("messageDigest")
+    if not isinstance(md, dict) or md.get("algorithm") != "SHA2_256":
+        raise InputError("bundle messageDigest must be SHA2_256")
+    tvd = material.get("timestampVerificationData") or {}
+    stamps = tvd.get("rfc3161Timestamps") or [] if isinstance(tvd, dict) else []
+    if not isinstance(stamps, list) or len(stamps) > 32:
+        raise InputError("bundle has too many RFC 3161 timestamps")
+    return BlobBundle(
+        digest=_b64(md.get("digest"), "messageDigest"),
+        signature=_b64(ms.get("signature"), "signature"),
+        timestamps=tuple(_b64(t.get("signedTimestamp") if isinstance(t, dict) else None, "timestamp") for t in stamps),
+    )
