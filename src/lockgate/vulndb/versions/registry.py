@@ -7,8 +7,8 @@ and the package-manager names lockgate's inventory uses for OS packages (``deb``
 ``apk``, ``rpm``) and purl types (``pypi``, ``golang``, ``cargo``, ``gem`` ...).
 Matching is case-insensitive; only the part before the first ``:`` selects the scheme.
 
-crates.io, Hex, SwiftURL, Bitnami and GitHub Actions use SemVer precedence (what
-OSV prescribes for them; build metadata is ignored). Pub uses SemVer with ordered
+crates.io, Hex, SwiftURL, Julia, Bitnami and GitHub Actions use SemVer precedence
+(what OSV prescribes for them; build metadata is ignored). GHC uses Hackage's ordering. Pub uses SemVer with ordered
 build metadata, as Dart's ``pub_semver`` does.
 """
 
@@ -99,6 +99,8 @@ _FACTORIES: dict[str, Callable[[], Comparator]] = {
     "cargo": _semver,
     "hex": _semver,
     "swifturl": _semver,
+    "swift": _semver,
+    "julia": _semver,
     "bitnami": _semver,
     "github actions": _semver,
     "semver": _semver,
@@ -124,7 +126,7 @@ _register_later(("rubygems", "gem"), "rubygems", "RubyGemsComparator")
 _register_later(("nuget",), "nuget", "NuGetComparator")
 _register_later(("packagist", "composer"), "composer", "ComposerComparator")
 _register_later(("cran", "bioconductor"), "cran", "CranComparator")
-_register_later(("hackage",), "hackage", "HackageComparator")
+_register_later(("hackage", "ghc"), "hackage", "HackageComparator")
 
 
 def _base_name(ecosystem: str) -> str:
