@@ -186,6 +186,17 @@ def test_go() -> None:
     ascending("Go", "(devel)", "v0.0.1")
     equal("Go", "(devel)", "not-a-version")
     assert comparator_for("Go").valid("v1.2.3+incompatible")
+    from lockgate.vulndb.versions.golang import toolchain_semver
+
+    assert [toolchain_semver(v) for v in ("go1.20", "go1.20.3", "go1.21rc2", "go1.19beta1", "devel +abc")] == [
+        "1.20.0",
+        "1.20.3",
+        "1.21.0-rc.2",
+        "1.19.0-beta.1",
+        "devel +abc",
+    ]
+    # GO-2022-0515 style stdlib range: introduced 1.18.0-0, fixed 1.18.4
+    ascending("npm", "1.17.12", "1.18.0-0", toolchain_semver("go1.18rc1"), toolchain_semver("go1.18"), "1.18.4")
     assert not comparator_for("Go").valid("v1.2.3.4")
 
 

@@ -41,6 +41,24 @@ def parse(version: str) -> tuple[Any, ...] | None:
     return (int(major), int(minor or 0), int(patch or 0), pre_key)
 
 
+_TOOLCHAIN = re.compile(r"go([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:(beta|rc)([0-9]+))?\Z")
+
+
+def toolchain_semver(version: str) -> str:
+    """Go toolchain release names as the SemVer the Go vulnerability database uses for ``stdlib``.
+
+    ``go1.20`` -> ``1.20.0``, ``go1.20.3`` -> ``1.20.3``, ``go1.21rc2`` -> ``1.21.0-rc.2``,
+    ``go1.19beta1`` -> ``1.19.0-beta.1``; anything else (``devel +abc``, ``1.2.3``) is
+    returned unchanged.
+    """
+    m = _TOOLCHAIN.match(version.strip())
+    if m is None:
+        return version
+    major, minor, patch, kind, number = m.groups()
+    core = f"{major}.{minor or 0}.{patch or 0}"
+    return f"{core}-{kind}.{number}" if kind else core
+
+
 class GoComparator(Comparator):
     """``golang.org/x/mod/semver`` ordering, ``v`` prefix optional."""
 
