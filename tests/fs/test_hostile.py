@@ -124,8 +124,10 @@ def test_device_nodes_recorded_never_created(tmp_path: Path) -> None:
     assert reasons(fres.gaps).count("device node") == 2
 
 
-def test_gzip_bomb_beyond_ratio_limit(tmp_path: Path) -> None:
-    bomb = TarBuilder().file("zeros", b"\0" * (80 * 1024 * 1024)).bytes()
+def test_gzip_bomb_beyond_ratio_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the ratio check starts after 64 MiB; lowered here so the bomb stays small and fast
+    monkeypatch.setattr("lockgate.fs.layers.RATIO_GRACE_BYTES", 1024 * 1024)
+    bomb = TarBuilder().file("zeros", b"\0" * (8 * 1024 * 1024)).bytes()
     blob = gzip.compress(bomb, compresslevel=9, mtime=0)
     good = TarBuilder().file("etc/os-release", OS_RELEASE).bytes()
     limits = Limits(max_compression_ratio=100)
@@ -133,6 +135,12 @@ def test_gzip_bomb_beyond_ratio_limit(tmp_path: Path) -> None:
     res = scan(tmp_path, [RawLayer(tar=bomb, compression="raw", blob=blob), good], OsRelease(), limits=limits)
     assert "decompression bomb" in reasons(res.gaps)
     assert res.os is not None  # the rest of the image is still analysed
+
+
+def test_ratio_check_allows_ordinary_compressible_layers(tmp_path: Path) -> None:
+    text = TarBuilder().file("log", b"the same line again\n" * 200_000).bytes()  # ~4 MB, compresses ~250x
+    res = scan(tmp_path, [text], Recorder(), limits=Limits(max_compression_ratio=100))
+    assert res.gaps == ()  # below the 64 MiB grace the ratio is not judged
 
 
 def test_uncompressed_size_limit(tmp_path: Path) -> None:
@@ -417,7 +425,7 @@ def test_deep_and_overlong_paths(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("threaded", [False, True])
-def test_threaded_reader_matches_plain_reader(tmp_path: Path, threaded: bool) -> None:
+def test_threaded_reader_matches_plain_reader(tmp_path: Path, threaded: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The helper-thread pipeline yields the same entries, diff_id and gaps, including on a bomb."""
     from lockgate.fs.layers import LayerStream
 
@@ -428,7 +436,8 @@ def test_threaded_reader_matches_plain_reader(tmp_path: Path, threaded: bool) ->
         got = [(i.entry.path, len(i.read())) for i in items]
     assert got == [("a", 300_000), ("b", 100), ("c", 0)]
     assert stream.complete and stream.diff_id == img.config.diff_ids[0]
-    bomb = TarBuilder().file("zeros", b"\0" * (70 * 1024 * 1024)).bytes()
+    monkeypatch.setattr("lockgate.fs.layers.RATIO_GRACE_BYTES", 1024 * 1024)
+    bomb = TarBuilder().file("zeros", b"\0" * (8 * 1024 * 1024)).bytes()
     img2, _ = open_image(_image(tmp_path / "bomb", [bomb]))
     s2 = LayerStream(img2.source, img2.layers[0], limits=Limits(max_compression_ratio=50), threaded=threaded)
     with s2 as items:
