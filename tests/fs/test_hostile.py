@@ -443,3 +443,12 @@ def test_threaded_reader_matches_plain_reader(tmp_path: Path, threaded: bool, mo
     with s2 as items:
         assert [i.entry.path for i in items] == ["zeros"]  # its header, then the bomb while skipping data
     assert not s2.complete and "decompression bomb" in reasons(tuple(s2.gaps))
+
+
+def test_opaque_root_hides_every_lower_result(tmp_path: Path) -> None:
+    lower = TarBuilder().file("etc/os-release", OS_RELEASE).file("keep/me", b"1").bytes()
+    upper = TarBuilder().opaque("").file("new", b"2").bytes()
+    res = scan(tmp_path, [lower, upper], OsRelease())
+    assert res.os is None
+    out, fres = unpack(tmp_path / "u", [lower, upper])
+    assert sorted(os.listdir(out)) == ["new"] and fres.gaps == ()

@@ -45,7 +45,7 @@ class LayerIndex:
 
     def hides(self, path: str) -> bool:
         """True when this layer replaces or deletes a lower layer's ``path``."""
-        if path in self.nondirs or path in self.whiteouts:
+        if path in self.nondirs or path in self.whiteouts or "" in self.opaque:
             return True
         for parent in parents(path):
             if parent in self.nondirs or parent in self.whiteouts or parent in self.opaque:
