@@ -77,30 +77,33 @@ def scan_image_config(config: ImageConfig, scanner: SecretScanner | None = None)
     for item in config.env:
         name, _, value = item.partition("=")
         loc = Location(path=f"image-config:env/{name}")
-        for m in sc.scan(item.encode(), ""):
-            add(match_to_finding(m, loc.path, ""))
-        if SENSITIVE_NAME.search(name) and _plausible(value):
+        matches = sc.scan(item.encode(), "")
+        for m in matches:
+            add(dataclasses.replace(match_to_finding(m, loc.path, ""), location=loc))
+        if not matches and SENSITIVE_NAME.search(name) and _plausible(value):
             add(_named("config-env-secret", "Environment variable", name, value, loc))
     for key, value in config.labels:
         loc = Location(path=f"image-config:label/{key}")
-        for m in sc.scan(f"{key}={value}".encode(), ""):
-            add(match_to_finding(m, loc.path, ""))
-        if SENSITIVE_NAME.search(key) and _plausible(value):
+        matches = sc.scan(f"{key}={value}".encode(), "")
+        for m in matches:
+            add(dataclasses.replace(match_to_finding(m, loc.path, ""), location=loc))
+        if not matches and SENSITIVE_NAME.search(key) and _plausible(value):
             add(_named("config-label-secret", "Label", key, value, loc))
     for i, (h, layer) in enumerate(zip(config.history, _history_layers(config), strict=True), start=1):
         text = h.created_by
         if not text:
             continue
         loc = Location(path="image-config:history", start_line=i, end_line=i, layer=layer)
-        for m in sc.scan(text.encode(), ""):
-            f = match_to_finding(m, loc.path, layer)
-            add(dataclasses.replace(f, location=loc))
+        matches = sc.scan(text.encode(), "")
+        for m in matches:
+            add(dataclasses.replace(match_to_finding(m, loc.path, layer), location=loc))
+        known = {m.redacted for m in matches}
         for pm in _PAIR.finditer(text):
             name, value = pm.group(1), pm.group(2)
-            if SENSITIVE_NAME.search(name) and _plausible(value):
+            if redact(value.strip("\"'")) not in known and SENSITIVE_NAME.search(name) and _plausible(value):
                 add(_named("config-history-secret", "Build variable", name, value, loc))
         for fm in _FLAG.finditer(text):
-            if _plausible(fm.group(1)):
+            if redact(fm.group(1).strip("\"'")) not in known and _plausible(fm.group(1)):
                 add(
                     _named(
                         "config-history-secret",
