@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lockgate.config import Settings
-from lockgate.errors import ConfigError, IntegrityError
+from lockgate.errors import ConfigError, IntegrityError, UnavailableError
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.layers import LayerBrokenError, LayerItem, LayerStream, ProgressFn
 from lockgate.fs.model import FileType
@@ -185,8 +185,8 @@ class _Flattener:
         except _Refused as e:
             self.gap(item, str(e))
         except OSError as e:
-            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                raise
+            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EMFILE, errno.ENFILE):
+                raise UnavailableError(f"cannot write {printable(entry.path)!r}: {e.strerror}") from e
             self.gap(item, f"{e.strerror or e}")
 
     def _forget_meta(self, path: str) -> None:
@@ -357,7 +357,10 @@ def flatten(
         raise ConfigError(f"{dest_dir} exists and is not a directory")
     if dest_dir.exists() and any(dest_dir.iterdir()):
         raise ConfigError(f"{dest_dir} is not empty")
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot create {dest_dir}: {e.strerror}") from None
     owner = (os.geteuid() == 0) if preserve_owner is None else preserve_owner
     tree = _Tree(dest_dir)
     f = _Flattener(tree, keep_special_bits, owner)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from lockgate.config import Limits, Settings
-from lockgate.errors import IntegrityError
+from lockgate.errors import ConfigError, IntegrityError
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.analysis import ImageAnalysis, Items, LayerIndex, LayerRecord, merge, relabel, relabel_index
 from lockgate.fs.cache import LayerCache
@@ -231,7 +231,7 @@ def analyze_image(
     """
     names = [a.name for a in analyzers]
     if len(set(names)) != len(names):
-        raise ValueError(f"analyser names must be unique: {names}")
+        raise ConfigError(f"analyser names must be unique: {names}")
     own_cache = cache is True
     lc: LayerCache | None = (
         LayerCache.for_settings(settings) if cache is True else cache if isinstance(cache, LayerCache) else None
