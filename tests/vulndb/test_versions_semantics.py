@@ -249,6 +249,7 @@ def test_composer() -> None:
         "1.0.1",
     )
     equal("Packagist", "v1.0.0", "1.0.0", "V1.0.0")
+    ascending("Packagist", "1.0-foo", "1.0-dev", "1.0")  # PHP: any unknown word < dev
     equal("Packagist", "1.0.0-beta2", "1.0.0beta2", "1.0.0.b2", "1.0.0_beta.2")
     assert comparator_for("Packagist").valid("v2.3.4-RC2")
     assert comparator_for("Packagist").valid("dev-feature/x")

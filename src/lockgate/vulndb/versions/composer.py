@@ -3,9 +3,9 @@
 Hand-written: PHP's algorithm, not a library. A leading ``v``/``V`` is dropped; ``-``,
 ``_`` and ``+`` become ``.``; a ``.`` is inserted wherever digits and non-digits meet
 (``1.0rc1`` -> ``1.0.rc.1``). Parts compare pairwise: numbers numerically, anything
-else by its special form (matched by prefix): ``dev < alpha = a < beta = b < RC = rc
-< # (a number) < pl = p``; unknown words rank with ``dev``. When one version runs
-out, a following number makes the longer one greater and a following word is
+else by its special form (matched by prefix), in PHP's documented order: any other
+word ``< dev < alpha = a < beta = b < RC = rc < # (a number) < pl = p``. When one
+version runs out, a following number makes the longer one greater and a following word is
 compared against ``#`` (so ``1.0 < 1.0.0``, ``1.0-beta < 1.0``, ``1.0 < 1.0pl1``).
 ``dev-<branch>`` versions therefore sort below every release.
 
@@ -24,6 +24,7 @@ from lockgate.vulndb.versions.base import Comparator, check_length
 _SEPARATORS = re.compile(r"[-_+]")
 _NONDIGIT_DIGIT = re.compile(r"([^\d.])(\d)")
 _DIGIT_NONDIGIT = re.compile(r"(\d)([^\d.])")
+
 _SPECIAL = (
     ("dev", 0),
     ("alpha", 1),
@@ -56,7 +57,7 @@ def _special(part: str) -> int:
     for name, rank in _SPECIAL:
         if part.startswith(name):
             return rank
-    return 0
+    return -1
 
 
 def _is_number(part: str) -> bool:
