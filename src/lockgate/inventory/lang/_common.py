@@ -179,7 +179,32 @@ def run_format(fmt: Format, content: bytes, path: str, layer: str = "") -> Analy
     except Exception as exc:  # hostile input must never crash a scan
         return AnalysisResult(gaps=(CoverageGap(path, f"{fmt.id}: cannot parse ({type(exc).__name__}: {exc})", layer),))
     gaps = tuple(CoverageGap(path, f"{fmt.id}: {p}", layer) for p in col.problems)
-    return AnalysisResult(packages=resolve_dependencies(col.packages), gaps=gaps)
+    return AnalysisResult(packages=resolve_dependencies(merge_copies(col.packages)), gaps=gaps)
+
+
+def merge_copies(packages: Sequence[Package]) -> list[Package]:
+    """One (ecosystem, name, version) per file: copies (npm install paths, pnpm peer variants,
+    yarn patches) become one entry with the dependencies joined and only the dependency groups
+    every copy has (a copy needed in production makes it a production package)."""
+    merged: dict[tuple[str, str, str], Package] = {}
+    for p in packages:
+        key = (p.ecosystem, p.name, p.version)
+        prev = merged.get(key)
+        if prev is None:
+            merged[key] = p
+            continue
+        prev_meta, meta = dict(prev.metadata), dict(p.metadata)
+        groups = set(prev_meta.get("dep_groups", "").split(",")) & set(meta.get("dep_groups", "").split(","))
+        prev_meta.pop("dep_groups", None)
+        if any(groups):
+            prev_meta["dep_groups"] = ",".join(sorted(g for g in groups if g))
+        merged[key] = replace(
+            prev,
+            dependencies=tuple(dict.fromkeys(prev.dependencies + p.dependencies)),
+            licenses=tuple(dict.fromkeys(prev.licenses + p.licenses)),
+            metadata=tuple(sorted(prev_meta.items())),
+        )
+    return list(merged.values())
 
 
 def resolve_dependencies(packages: Sequence[Package]) -> tuple[Package, ...]:

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from lockgate.inventory.lang._common import (
@@ -29,7 +28,6 @@ from lockgate.inventory.lang._common import (
     load_yaml,
     make_purl,
 )
-from lockgate.inventory.model import Package
 
 ECO = "npm"
 _VERSION = re.compile(r"^v?\d+(\.\d+)*([-+][0-9A-Za-z.+-]*)?$")
@@ -148,30 +146,6 @@ def parse_package_lock(content: bytes, col: Collector) -> None:
             col.add(ECO, name, version, licenses=_licenses(entry), dependencies=deps, metadata=meta, purl=purl_at[path])
     else:
         _walk_v1(as_dict(doc.get("dependencies")), col, 0)
-    col.packages[:] = _merge_copies(col.packages)
-
-
-def _merge_copies(packages: list[Package]) -> list[Package]:
-    """One package installed at several paths becomes one entry: dependencies joined, and only
-    the dependency groups every copy has (a copy needed in production makes it a production package)."""
-    merged: dict[tuple[str, str], Package] = {}
-    for p in packages:
-        prev = merged.get((p.name, p.version))
-        if prev is None:
-            merged[(p.name, p.version)] = p
-            continue
-        groups = set(dict(prev.metadata).get("dep_groups", "").split(",")) & set(
-            dict(p.metadata).get("dep_groups", "").split(",")
-        )
-        meta = {k: v for k, v in prev.metadata if k != "dep_groups"}
-        if any(groups):
-            meta["dep_groups"] = ",".join(sorted(g for g in groups if g))
-        merged[(p.name, p.version)] = replace(
-            prev,
-            dependencies=tuple(dict.fromkeys(prev.dependencies + p.dependencies)),
-            metadata=tuple(sorted(meta.items())),
-        )
-    return list(merged.values())
 
 
 def _resolve_node(path: str, dep: str, purl_at: dict[str, str]) -> str:
