@@ -68,7 +68,10 @@ def config_fix(
     fixed = fix_manifest(text, str(file))
     if patch:
         diff = difflib.unified_diff(
-            text.splitlines(keepends=True), fixed.splitlines(keepends=True), f"a/{file}", f"b/{file}"
+            text.splitlines(keepends=True),
+            fixed.splitlines(keepends=True),
+            f"a/{str(file).lstrip('/')}",
+            f"b/{str(file).lstrip('/')}",
         )
         write_output("".join(diff), output)
         return
