@@ -110,6 +110,10 @@ def test_apk() -> None:
     )
     ascending("Alpine", "1.01", "1.1", "1.2")  # leading zero: string comparison
     ascending("Alpine", "6.0.2p1-r0", "6.0.2p1-r1")  # invalid in apk 3, still ordered (old openssh)
+    # typos that really occur in Alpine's secdb still land where they were meant to
+    equal("Alpine", "1.18.-r2", "1.18-r2")
+    equal("Alpine", "0.12.5.-r0", "0.12.5-r0")
+    ascending("Alpine", "10.2.22-r0", "10.2.22.r0", "10.2.24.r0", "10.2.26.r0", "10.2.27-r0")
     assert comparator_for("Alpine").valid("1.2.3_p1-r0")
     assert not comparator_for("Alpine").valid("1.2.3-foo")
 
