@@ -277,3 +277,58 @@ def copy(
         write_output(f"{digest}\n", output)
         if not s.quiet:
             typer.echo(f"copied {src} -> {dst}", err=True)
+
+
+@app.command("unpack")
+def unpack(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help="Image to unpack."),
+    dest: Path = typer.Argument(..., metavar="DIR", help="Empty or new directory to write the file system into."),
+    platform: str | None = PLATFORM_OPTION,
+    keep_special_bits: bool = typer.Option(False, "--keep-special-bits", help="Keep setuid/setgid bits."),
+    allow_incomplete: bool = typer.Option(
+        False, "--allow-incomplete", help="Exit 0 even when some entries could not be written safely."
+    ),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Write an image's merged file system (whiteouts applied) into DIR, safely: nothing outside DIR."""
+    from lockgate.fs.flatten import flatten
+    from lockgate.oci.copy import open_image
+    from lockgate.oci.image import opened
+    from lockgate.oci.targets import open_source
+
+    check_format(fmt, {Format.TABLE, Format.JSON}, "image unpack")
+    s = settings(ctx)
+    options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    with opened(open_source(_target(ref, "REF"), options, limits=s.limits)) as source:
+        image = open_image(source, _platform(platform), s.limits)
+        result = flatten(image, dest, settings=s, keep_special_bits=keep_special_bits)
+    doc = {
+        "image": ref,
+        "digest": image.digest,
+        "directory": str(dest),
+        "files": result.files,
+        "dirs": result.dirs,
+        "symlinks": result.symlinks,
+        "hardlinks": result.hardlinks,
+        "layers": list(result.layers),
+        "gaps": [g.to_dict() for g in result.gaps],
+    }
+    if fmt is Format.JSON:
+        write_output(json.dumps(doc, indent=2) + "\n", output)
+    else:
+        text = (
+            f"{dest}: {result.files} files, {result.dirs} directories, {result.symlinks} symlinks, "
+            f"{result.hardlinks} hard links from {len(result.layers)} layers\n"
+        )
+        text += "".join(f"skipped {g.where}: {g.reason}\n" for g in result.gaps)
+        write_output(text, output)
+    if result.gaps and not allow_incomplete:
+        raise typer.Exit(1)

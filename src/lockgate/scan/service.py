@@ -100,7 +100,7 @@ def scan_image(
     from lockgate.fs.walker import analyze_image
     from lockgate.inventory.finalize import finalize, finalize_os
     from lockgate.inventory.registry import default_analyzers
-    from lockgate.oci.image import load_image
+    from lockgate.oci.copy import open_image
     from lockgate.oci.targets import open_source
 
     timer = _Timer()
@@ -109,7 +109,7 @@ def scan_image(
         source = open_source(target, options.registry, limits=settings.limits)
     try:
         with timer.phase("config"):
-            image = load_image(source, options.platform, settings.limits.max_manifest_bytes)
+            image = open_image(source, options.platform, settings.limits)
         total = sum(d.size for d in image.layers)
         done = 0
 
