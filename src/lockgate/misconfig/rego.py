@@ -1,13 +1,122 @@
-"""Custom rules in Rego (work in progress)."""
+"""Custom rules in Rego, conftest style, evaluated with regopy (rego-cpp) over the scanned objects.
+
+Every ``.rego`` file under the given paths is loaded; for each package, the rule sets ``deny``,
+``violation`` (HIGH) and ``warn`` (MEDIUM) are queried once per Kubernetes object with the
+object as ``input``. A result is a message string or an object with ``msg`` and optionally
+``id``/``rule``, ``severity`` and ``title``. Rego v1 syntax works (``import rego.v1``, ``if``,
+``contains``); v0 where rego-cpp parses it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 from lockgate.errors import ConfigError
-from lockgate.findings.model import CoverageGap, Finding
+from lockgate.findings.model import CoverageGap, Finding, FindingKind, Location, Severity
+
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+SETS = {"deny": Severity.HIGH, "violation": Severity.HIGH, "warn": Severity.MEDIUM}
+
+
+def _rego_files(paths: Sequence[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*.rego") if not x.name.endswith("_test.rego")))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise ConfigError(f"Rego policy {p} not found")
+    if not out:
+        raise ConfigError(f"no .rego files in {', '.join(paths)}")
+    return out
+
+
+def _results(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict) and value and all(v is True for v in value.values()):
+        value = list(value)  # v0 partial set ``deny[msg]``: rego-cpp returns {msg: true}
+    elif isinstance(value, dict) and not value:
+        return
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str):
+            yield {"msg": item}
+        elif isinstance(item, dict):
+            yield item
 
 
 def run_rego(paths: Sequence[str], objects: Sequence[object]) -> tuple[list[Finding], list[CoverageGap]]:
     """Findings from conftest-style ``deny``/``warn``/``violation`` rules over the scanned objects."""
-    raise ConfigError("custom Rego rules are not available yet")
+    try:
+        import regopy
+    except ImportError:
+        raise ConfigError("custom Rego rules need regopy (pip install regopy)") from None
+    from lockgate.misconfig.kubernetes.loader import K8sObject
+
+    files = _rego_files(paths)
+    interp = regopy.Interpreter()
+    packages: list[str] = []
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read Rego policy {f}: {e}") from None
+        m = _PACKAGE.search(text)
+        if m is None:
+            raise ConfigError(f"{f}: no package declaration")
+        try:
+            interp.add_module(str(f), text)
+        except regopy.RegoError as e:
+            first = next((ln.strip() for ln in str(e).splitlines() if "errormsg" in ln), str(e)[:200])
+            raise ConfigError(f"{f}: invalid Rego: {first}") from None
+        if m.group(1) not in packages:
+            packages.append(m.group(1))
+    findings: list[Finding] = []
+    gaps: list[CoverageGap] = []
+    for obj in objects:
+        assert isinstance(obj, K8sObject)
+        interp.set_input(obj.obj)
+        for pkg in packages:
+            raw = str(interp.query(f"data.{pkg}"))
+            try:
+                out = json.loads(raw)
+            except ValueError:
+                raise ConfigError(f"Rego evaluation failed for package {pkg}: {' '.join(raw.split())[:300]}") from None
+            if "errors" in out or "expressions" not in out:
+                raise ConfigError(f"Rego evaluation failed for package {pkg}: {' '.join(raw.split())[:300]}")
+            doc = out["expressions"][0] if out["expressions"] else {}
+            if not isinstance(doc, dict):
+                continue
+            line, col, end = obj.mark(())
+            for set_name, default_sev in SETS.items():
+                for r in _results(doc.get(set_name, [])):
+                    rid = str(r.get("id") or r.get("rule") or f"REGO-{pkg}.{set_name}")
+                    try:
+                        sev = Severity.parse(str(r["severity"])) if r.get("severity") else default_sev
+                    except ValueError:
+                        sev = default_sev
+                    msg = str(r.get("msg") or r.get("message") or set_name)
+                    findings.append(
+                        Finding(
+                            kind=FindingKind.MISCONFIGURATION,
+                            id=rid,
+                            severity=sev,
+                            title=str(r.get("title") or msg),
+                            description=msg,
+                            severity_source=f"rego:{pkg}",
+                            location=Location(
+                                path=obj.file,
+                                start_line=line,
+                                end_line=end,
+                                column=col,
+                                resource_kind=obj.kind,
+                                resource_name=obj.name,
+                                namespace=obj.namespace,
+                            ),
+                        )
+                    )
+    return findings, gaps
