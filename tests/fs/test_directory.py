@@ -72,3 +72,24 @@ def test_over_limit_file_is_a_gap(tmp_path: Path) -> None:
 def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         analyze_directory(tmp_path / "nope", [Recorder()], settings=Settings())
+
+
+def test_directory_swapped_for_a_symlink_is_not_entered(tmp_path: Path) -> None:
+    """The race a hostile tree could play (dir listed, then replaced by a symlink) is refused."""
+    import errno
+
+    from lockgate.fs.directory import _open_dir
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "root"
+    (root / "real").mkdir(parents=True)
+    (root / "sneaky").symlink_to(outside)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.close(_open_dir(fd, "real"))
+        with pytest.raises(OSError) as e:
+            _open_dir(fd, "sneaky")
+        assert e.value.errno in (errno.ELOOP, errno.ENOTDIR)
+    finally:
+        os.close(fd)
