@@ -266,3 +266,26 @@ def test_pre_go118_pointer_layout(tmp_path: Path) -> None:
     )  # fmt: skip
     result = extract("binary", bad.read_bytes(), path="bin/badgo")
     assert result.gaps and not result.packages
+
+
+@pytest.mark.parametrize(("goos", "goarch", "magic"), [("windows", "amd64", b"MZ"), ("darwin", "arm64", b"\xcf\xfa")])
+def test_pe_and_macho_go_binaries(hello_go: Path, goos: str, goarch: str, magic: bytes) -> None:
+    """The same vendored program cross-compiled to PE and Mach-O: build info found as on ELF."""
+    assert GO
+    src = hello_go.parent
+    out = src / f"hello-{goos}"
+    env = {**os.environ, "GOFLAGS": "-mod=vendor", "GOPROXY": "off", "CGO_ENABLED": "0", "GOOS": goos, "GOARCH": goarch}
+    subprocess.run(
+        [GO, "build", "-ldflags", "-X main.version=4.5.6", "-o", str(out), "."], cwd=src, env=env, check=True
+    )
+    data = out.read_bytes()
+    assert data.startswith(magic)
+    go_version, mods, _ = _go_version_m(out)
+    mods.pop("./localdep")
+    result = extract("binary", data, path=f"bin/hello-{goos}")
+    assert not result.gaps
+    assert {(p.name, p.version) for p in result.packages} == {
+        ("example.com/hello", "4.5.6"),
+        ("stdlib", go_version.removeprefix("go")),
+        *((k, v.removeprefix("v")) for k, v in mods.items()),
+    }
