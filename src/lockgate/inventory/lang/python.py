@@ -50,14 +50,14 @@ def parse_metadata(content: bytes, col: Collector) -> None:
     if not content.strip():
         raise ParseError("empty metadata file")
     msg = BytesHeaderParser(policy=compat32).parsebytes(content)
-    name = (msg.get("Name") or "").strip()
-    version = (msg.get("Version") or "").strip()
+    name = str(msg.get("Name") or "").strip()
+    version = str(msg.get("Version") or "").strip()
     if not name or not version:
         raise ParseError("metadata has no Name or Version")
     if not _NAME_RE.match(name):
         raise ParseError(f"invalid distribution name {name!r}")
     licenses: list[str] = []
-    expr = (msg.get("License-Expression") or "").strip()
+    expr = str(msg.get("License-Expression") or "").strip()
     if expr:
         licenses.append(expr)
     else:
