@@ -154,7 +154,7 @@ RULES: tuple[Rule, ...] = (
         "EXPOSE 22 suggests an SSH daemon inside the container.",
         "Do not run sshd in containers; use kubectl exec / docker exec.",
         (f"{HADOLINT}DL3011",),
-        ("docker-cis:4.x-ssh",),
+        (),
     ),
     _rule(
         "LG-DF-015",
