@@ -311,7 +311,7 @@ _APK_LIKE = st.from_regex(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(a=_APK_LIKE, b=_APK_LIKE, c=_APK_LIKE)
 def test_apk_total_order_on_real_shapes(a: str, b: str, c: str) -> None:
     """apk: a total order over valid versions and the odd shapes of real secdb data.
