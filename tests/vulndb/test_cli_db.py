@@ -87,3 +87,35 @@ def test_update_command(corpus: Path, tmp_path: Path, bucket: tuple[_Bucket, str
     r = run("db", "update", "--db", db, "--source", url)
     assert r.returncode == 0, r.stderr
     assert "Go: not modified" in r.stdout
+
+
+def test_export_and_import_as_oci_artifact(corpus: Path, tmp_path: Path, registry) -> None:  # type: ignore[no-untyped-def]
+    """Round trip through a real registry (Debian's docker-registry, started by the shared fixture)."""
+    from tests.fixtures.registry import unique_repo
+
+    src = tmp_path / "src.db"
+    assert run("db", "import", "--db", str(src), str(corpus / "debian-dsa/data/DTSA/list")).returncode == 0
+    ref = f"{registry.host}/{unique_repo('lockgate/vulndb')}:v1"
+    r = run("db", "export", "--db", str(src), "--insecure", ref)
+    assert r.returncode == 0, r.stderr
+    dst = tmp_path / "air-gapped" / "lockgate.db"
+    r = run("db", "import", "--db", str(dst), "--insecure", "--oci", ref)
+    assert r.returncode == 0, r.stderr
+    assert dst.read_bytes() == src.read_bytes()
+    status = json.loads(run("db", "status", "--db", str(dst), "-f", "json").stdout)
+    assert status["advisories"] == 208
+    # the manifest is an OCI artifact skopeo can read
+    out = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    manifest = json.loads(out.stdout)
+    assert manifest["artifactType"] == "application/vnd.lockgate.vulndb.v1"
+    # a pull that fails leaves the database as it was
+    r = run("db", "import", "--db", str(dst), "--insecure", "--oci", f"{registry.host}/lockgate/none:missing")
+    assert r.returncode == 3
+    assert "Traceback" not in r.stderr
+    assert dst.read_bytes() == src.read_bytes()
+    assert sorted(p.name for p in dst.parent.iterdir()) == ["lockgate.db"]

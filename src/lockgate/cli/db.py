@@ -8,6 +8,15 @@ from typing import Any
 import typer
 
 from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+from lockgate.cli._registry_opts import (
+    CACert,
+    ClientCert,
+    ClientKey,
+    Insecure,
+    PasswordStdin,
+    Username,
+    registry_options,
+)
 
 app = typer.Typer(help="Manage the local advisory database.", no_args_is_help=True)
 
@@ -24,18 +33,41 @@ def _db_path(ctx: typer.Context, db: Path | None) -> Path:
 def import_(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(
-        ..., help="OSV dir/zip/file, Alpine secdb, Debian DSA/DLA list or tracker JSON, NVD JSON."
+        None, help="OSV dir/zip/file, Alpine secdb, Debian DSA/DLA list or tracker JSON, NVD JSON."
     ),
     replace: bool = typer.Option(False, "--replace", help="Build a new database from PATHs only."),
+    oci: str | None = typer.Option(
+        None, "--oci", metavar="REF", help="Instead of PATHs: pull a database pushed with `db export REF`."
+    ),
     db: Path | None = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
 ) -> None:
     """Import advisory feeds (format detected per path); invalid records are listed and skipped."""
     check_format(fmt, {Format.TABLE, Format.JSON}, "db import")
-    from lockgate.vulndb.feeds.importer import import_paths
+    from lockgate.errors import ConfigError
 
     s = settings(ctx)
     target = _db_path(ctx, db)
+    if oci is not None:
+        if paths:
+            raise ConfigError("give either PATHs or --oci REF, not both")
+        from lockgate.oci.reference import Reference
+        from lockgate.vulndb.feeds.oci_artifact import pull_db
+
+        options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+        digest = pull_db(Reference.parse(oci), target, options)
+        typer.echo(f"database {target} replaced from {oci}@{digest}")
+        return
+    if not paths:
+        raise ConfigError("db import needs at least one PATH (or --oci REF)")
+    from lockgate.vulndb.feeds.importer import import_paths
+
     summary = import_paths(target, list(paths), replace=replace, limits=s.limits)
     if fmt is Format.JSON:
         import json
@@ -101,6 +133,27 @@ def update(
                 if not s.quiet:
                     typer.echo(f"skipped: {issue}", err=True)
     typer.echo(f"database {target} updated")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="Registry reference to push the database to (repo:tag)."),
+    db: Path | None = DB_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Push the built database as an OCI artifact (pull it elsewhere with `db import --oci REF`)."""
+    from lockgate.oci.reference import Reference
+    from lockgate.vulndb.feeds.oci_artifact import export_db
+
+    options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    digest = export_db(_db_path(ctx, db), Reference.parse(ref), options)
+    typer.echo(f"{Reference.parse(ref).name}@{digest}")
 
 
 @app.command("status")
