@@ -284,6 +284,21 @@ def test_pnpm_lock_and_store_match_pnpm_list(yarn_pnpm: Path) -> None:
     lock = extract("pnpm-lock.yaml", lock_bytes, path="pnpm/pnpm-lock.yaml")
     assert not lock.gaps
     assert {(p.name, p.version) for p in lock.packages} == want
+    # Dev-only packages: what `pnpm list --prod` leaves out.
+    prod_out = subprocess.run(
+        [str(yarn_pnpm / "tools/node_modules/.bin/pnpm"), "list", "--json", "--depth", "Infinity", "--prod"],
+        cwd=yarn_pnpm / "pnpm", check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    all_packages = set(want)
+    want.clear()
+    for project in json.loads(prod_out):
+        walk(project.get("dependencies", {}))
+    dev_only = {n for n, _ in all_packages - want}
+    want = all_packages
+    assert dev_only == set(NPM_DEV_DEPS)
+    assert {p.name for p in lock.packages if dict(p.metadata).get("dep_groups") == "dev"} == dev_only
+    chalk = next(p for p in lock.packages if p.name == "chalk")
+    assert {d.rsplit("@", 1)[0] for d in chalk.dependencies} == {"pkg:npm/ansi-styles", "pkg:npm/supports-color"}
     # pnpm's store layout: node_modules/.pnpm/<name>@<version>/node_modules/<name>/package.json;
     # the top-level node_modules entries are symlinks into it and are not followed.
     tree = analyze_directory(yarn_pnpm / "pnpm", language_analyzers(), settings=Settings())

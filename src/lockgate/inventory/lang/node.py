@@ -272,6 +272,7 @@ def parse_pnpm_lock(content: bytes, col: Collector) -> None:
         lock_version = float(str(doc.get("lockfileVersion", "5")).split(".", 1)[0] or 5)
     except ValueError:
         lock_version = 5.0
+    graph = _PnpmGraph(doc) if lock_version >= 9 else None
     for key, raw in as_dict(doc.get("packages")).items():
         entry = as_dict(raw)
         name, version = as_str(entry.get("name")), str(entry.get("version") or "")
@@ -287,7 +288,79 @@ def parse_pnpm_lock(content: bytes, col: Collector) -> None:
                 continue
         meta = _groups(entry)
         deps = list(as_dict(entry.get("dependencies"))) + list(as_dict(entry.get("optionalDependencies")))
+        if graph is not None:
+            pkg_key = str(key).split("(", 1)[0]
+            deps = graph.dependencies(pkg_key)
+            if graph.dev_only(pkg_key):
+                meta["dep_groups"] = "dev"
         col.add(ECO, name, version.removeprefix("v"), dependencies=deps, metadata=meta)
+
+
+class _PnpmGraph:
+    """Lock version 9: edges live in ``snapshots`` (keys carry peer suffixes), roots in ``importers``.
+
+    A package is dev-only when it is reachable from some importer's ``devDependencies`` but
+    from no importer's ``dependencies``/``optionalDependencies`` (what ``pnpm list --prod`` omits).
+    """
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.edges: dict[str, list[str]] = {}
+        for key, raw in as_dict(doc.get("snapshots")).items():
+            entry = as_dict(raw)
+            targets = [
+                _snapshot_key(dep, str(ver))
+                for section in ("dependencies", "optionalDependencies")
+                for dep, ver in as_dict(entry.get(section)).items()
+            ]
+            self.edges[str(key)] = [t for t in targets if t]
+        self.by_package: dict[str, list[str]] = {}
+        for key in self.edges:
+            self.by_package.setdefault(key.split("(", 1)[0], []).append(key)
+        prod: list[str] = []
+        dev: list[str] = []
+        for importer in as_dict(doc.get("importers")).values():
+            imp = as_dict(importer)
+            for section, roots in (("dependencies", prod), ("optionalDependencies", prod), ("devDependencies", dev)):
+                for dep, spec in as_dict(imp.get(section)).items():
+                    ver = as_str(as_dict(spec).get("version")) if isinstance(spec, dict) else str(spec)
+                    target = _snapshot_key(dep, ver)
+                    if target:
+                        roots.append(target)
+        self.prod = self._reach(prod)
+        self.dev = self._reach(dev)
+
+    def _reach(self, roots: list[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(roots)
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            stack.extend(self.edges.get(key, ()))
+        return {k.split("(", 1)[0] for k in seen}
+
+    def dependencies(self, package_key: str) -> list[str]:
+        out: list[str] = []
+        for snap in self.by_package.get(package_key, ()):
+            for target in self.edges.get(snap, ()):
+                name, _, version = target.split("(", 1)[0].rpartition("@")
+                purl = make_purl(ECO, name, version) if name and _VERSION.match(version) else ""
+                if purl and purl not in out:
+                    out.append(purl)
+        return out
+
+    def dev_only(self, package_key: str) -> bool:
+        return package_key in self.dev and package_key not in self.prod
+
+
+def _snapshot_key(dep: str, version: str) -> str:
+    """Snapshot key a dependency entry points at (``""`` for ``link:`` workspace references)."""
+    if not version or version.startswith(("link:", "file:")):
+        return ""
+    if "@" in version[1:]:  # npm alias: the value names the real package, "real@1.2.3"
+        return version
+    return f"{dep}@{version}"
 
 
 def _in_node_modules(path: str) -> bool:
