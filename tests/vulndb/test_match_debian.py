@@ -95,9 +95,11 @@ def test_other_release_does_not_match_and_unknown_os_is_a_gap(corpus_store: Stor
     pkg = Package("deb", "apache2-bin", "2.4.55-1~deb11u1", source_name="apache2")
     bookworm = match_report([pkg], OSInfo("debian", "12.1", "bookworm"), corpus_store)
     assert bookworm.findings == ()  # the corpus has no bookworm data
-    unknown = match_report([pkg], None, corpus_store)
+    other = Package("deb", "bash", "5.1-2", source_name="bash")
+    unknown = match_report([pkg, other], None, corpus_store)
     assert unknown.findings == ()
-    assert len(unknown.gaps) == 1
+    assert len(unknown.gaps) == 1  # one gap for the distro, naming how many packages it covers
+    assert unknown.gaps[0].where == "2 deb packages"
     assert "no advisory ecosystem" in unknown.gaps[0].reason
 
 

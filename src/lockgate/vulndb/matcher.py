@@ -171,10 +171,14 @@ def match_report(
     compiled = _Compiled()
     findings: list[Finding] = []
     gaps: list[CoverageGap] = []
+    unmatched_os: dict[tuple[str, str], int] = {}
     for pkg in packages:
         lookups, why = _lookups(pkg, os)
         if why is not None:
-            gaps.append(CoverageGap(f"{pkg.ecosystem}:{pkg.name}@{pkg.version}", why, layer=pkg.layer))
+            if pkg.ecosystem in OS_ECOSYSTEMS:  # one gap for the whole distro, not one per package
+                unmatched_os[(pkg.ecosystem, why)] = unmatched_os.get((pkg.ecosystem, why), 0) + 1
+            else:
+                gaps.append(CoverageGap(f"{pkg.ecosystem}:{pkg.name}@{pkg.version}", why, layer=pkg.layer))
             continue
         hits: list[_Hit] = []
         for eco, name, version in lookups:
@@ -196,6 +200,8 @@ def match_report(
         if hits:
             findings.extend(_findings(pkg, hits, store, compiled))
     findings.sort(key=lambda f: (f.package.key if f.package else ("", "", ""), -f.severity, f.id))
+    for (eco, why), n in unmatched_os.items():
+        gaps.append(CoverageGap(f"{n} {eco} package{'s' if n != 1 else ''}", f"not matched: {why}"))
     return MatchResult(tuple(findings), tuple(dict.fromkeys(gaps)))
 
 
