@@ -192,6 +192,7 @@ def test_required_path_rules() -> None:
     assert _wanted("src/vendor/x/go.mod") == []
     assert _wanted("usr/bin/tool", size=5_000_000, mode=0o755) == ["lang-binary"]
     assert _wanted("usr/share/doc/tool", size=5_000_000, mode=0o644) == []
+    assert _wanted("usr/lib/x86_64-linux-gnu/libssl.so.3", size=5_000_000, mode=0o755) == []
 
 
 def test_every_file_format_has_a_name_prefilter() -> None:

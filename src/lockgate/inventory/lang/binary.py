@@ -242,6 +242,7 @@ class BinaryAnalyzer:
             and MIN_BINARY_BYTES <= entry.size <= MAX_BINARY_BYTES
             and entry.type is FileType.FILE
             and not entry.path.endswith(_NOT_BINARIES)
+            and ".so." not in entry.path[entry.path.rfind("/") :]  # versioned shared libraries
         )
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
