@@ -445,7 +445,10 @@ def verify_cmd(
             for line in decision.reasons:
                 typer.echo(line)
         if not decision.allowed:
-            raise PolicyFailure(f"verification failed: {decision.reasons[-1] if decision.reasons else 'denied'}")
+            last = decision.reasons[-1] if decision.reasons else "denied"
+            first_rejection = next((r for r in decision.reasons if " rejected: " in r), "")
+            detail = f" ({first_rejection})" if first_rejection else ""
+            raise PolicyFailure(f"verification failed: {last}{detail}")
         return
     if not key and cert_trust is None:
         raise ConfigError("verify needs --key, --ca-roots, --policy or --trusted-root")
