@@ -265,3 +265,11 @@ def test_fast_purls_equal_packageurl(eco: str, ns: str, name: str, version: str)
         ver = "v" + ver
     want = PackageURL(type=_ECOS[eco], namespace=namespace, name=pname, version=ver or None).to_string()
     assert got == want
+
+
+def test_go_mod_future_directive_is_noted_not_fatal() -> None:
+    text = b"module example.com/app\n\ngo 1.26\n\nfrobnicate x\n\nrequire golang.org/x/net v0.30.0 // indirect\n"
+    result = extract("go.mod", text, path="src/go.mod")
+    assert {(p.name, p.version) for p in result.packages} == {("golang.org/x/net", "0.30.0"), ("stdlib", "1.26")}
+    assert dict(result.packages[0].metadata)["indirect"] == "true"
+    assert [g.reason for g in result.gaps] == ["go.mod: line 5: unknown directive 'frobnicate' skipped"]

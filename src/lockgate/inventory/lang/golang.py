@@ -34,6 +34,7 @@ def parse_go_mod(content: bytes, col: Collector) -> None:
     excludes: set[tuple[str, str]] = set()
     go_version = toolchain = ""
     block: str | None = None
+    known = False
     for lineno, raw in enumerate(text.splitlines(), 1):
         code, _, comment = raw.partition("//")
         indirect = comment.strip().startswith("indirect")
@@ -48,7 +49,11 @@ def parse_go_mod(content: bytes, col: Collector) -> None:
         else:
             verb, args = toks[0], toks[1:]
             if verb not in _DIRECTIVES:
-                raise ParseError(f"line {lineno}: unknown directive {verb!r}")
+                if not known:  # the first statement decides whether this is a go.mod at all
+                    raise ParseError(f"line {lineno}: unknown directive {verb!r}")
+                col.problem(f"line {lineno}: unknown directive {verb!r} skipped")
+                continue
+            known = True
             if args == ["("]:
                 block = verb
                 continue
