@@ -184,3 +184,13 @@ def test_policy_names_certificate_by_fingerprint(
         )
         r = lockgate("verify", f"oci:{layout.path}:v1", "--policy", str(policy))
         assert (r.returncode == 0) is allowed, r.stderr
+
+
+def test_certificate_revoked_by_fingerprint(layout: OCILayout, trust_keys: dict[str, Path], pki: Pki) -> None:
+    _sign(layout, trust_keys, pki.leaf, pki)
+    assert lockgate("verify", f"oci:{layout.path}:v1", "--ca-roots", str(pki.root)).returncode == 0
+    r = lockgate("key", "revoke", pki.leaf_fp, "--reason", "certificate mis-issued")
+    assert r.returncode == 0, r.stderr
+    v = lockgate("verify", f"oci:{layout.path}:v1", "--ca-roots", str(pki.root))
+    assert v.returncode == 1
+    assert f"certificate {pki.leaf_fp[:16]} is revoked" in v.stderr

@@ -627,7 +627,7 @@ def _check_layer(
     if mismatch:
         return fail(mismatch, **common)
     if revocations is not None:
-        refused = revocations.check(key, common.get("signed_at"))
+        refused = revocations.check(key, common.get("signed_at"), common.get("certificate", ""))
         if refused:
             return fail(refused, **common)
     return SignatureCheck(desc.digest, kind, ok=True, **common)

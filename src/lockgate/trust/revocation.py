@@ -71,9 +71,10 @@ class Revocation:
     since: datetime | None = None
     """Signatures made at or after this time are refused; ``None`` means every signature."""
 
-    def matches(self, key: PublicKey) -> bool:
+    def matches(self, key: PublicKey, certificate: str = "") -> bool:
+        """True for the key by either ID, or for the signing certificate by SHA-256 fingerprint."""
         ids = {self.key_id, self.intoto_keyid} - {""}
-        return key.key_id in ids or key.intoto_keyid in ids
+        return key.key_id in ids or key.intoto_keyid in ids or (bool(certificate) and certificate in ids)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,7 +126,7 @@ class RevocationList:
         }
         return json.dumps(doc, indent=2).encode() + b"\n"
 
-    def check(self, key: PublicKey, signed_at: datetime | None) -> str | None:
+    def check(self, key: PublicKey, signed_at: datetime | None, certificate: str = "") -> str | None:
         """Why a signature by ``key`` is refused; ``None`` if it is not.
 
         ``signed_at`` is a *trusted* signing time (an RFC 3161 timestamp); without one the signature is
@@ -133,13 +134,18 @@ class RevocationList:
         """
         when_signed = signed_at or datetime.now(UTC)
         for r in self.revoked:
-            if not r.matches(key):
+            if not r.matches(key, certificate):
                 continue
             if r.since is not None and when_signed < r.since:
                 continue
             when = f" since {format_time(r.since)}" if r.since else ""
             why = f": {r.reason}" if r.reason else ""
-            return f"key {key.key_id[:16]} is revoked{when}{why}"
+            what = (
+                f"certificate {certificate[:16]}"
+                if certificate and r.key_id == certificate
+                else f"key {key.key_id[:16]}"
+            )
+            return f"{what} is revoked{when}{why}"
         return None
 
 
@@ -277,7 +283,8 @@ def revoke(
     validity: timedelta = DEFAULT_VALIDITY,
     now: datetime | None = None,
 ) -> RevocationList:
-    """Add a key (a :class:`PublicKey` or a lockgate/in-toto key ID) to the list and bump its version."""
+    """Add a key (a :class:`PublicKey`, a lockgate/in-toto key ID, or a certificate's SHA-256 fingerprint) to
+    the list and bump its version."""
     path = path or default_path()
     now = now or datetime.now(UTC)
     current = parse_list(path.read_bytes()) if path.exists() else RevocationList(version=0, revoked=())
