@@ -161,6 +161,8 @@ def test_requirements_include_is_reported_not_followed() -> None:
     result = extract("requirements.txt", text, path="app/requirements-prod.txt")
     assert _names(result) == {("flask", "3.0.0"), ("jinja2", "3.1.4")}
     assert [g.reason for g in result.gaps] == ["requirements.txt: included file not followed: -r base.txt"]
+    quiet = extract("requirements.txt", b"-r requirements.txt\n-c constraints.txt\nsix==1.16.0\n", path="r-dev.txt")
+    assert not quiet.gaps  # the included file is scanned on its own; constraints install nothing
 
 
 def _wanted(path: str, size: int = 1000, mode: int = 0o644) -> list[str]:

@@ -163,9 +163,11 @@ def parse_requirements(content: bytes, col: Collector) -> None:
         if not line or line.startswith("#"):
             continue
         if line.startswith("-"):
-            if line.startswith(("-r", "--requirement", "-c", "--constraint")):
+            m = re.match(r"^(?:-r|--requirement)[=\s]*(\S+)", line)
+            if m and not _is_requirements("", m.group(1).rsplit("/", 1)[-1]):
+                # Files named requirements*.txt are scanned on their own; others would be missed.
                 col.problem(f"included file not followed: {line[:120]}")
-            continue
+            continue  # options, and -c constraints (they pin nothing by themselves)
         line = line.split(";", 1)[0]
         m = _OPTION.search(" " + line)
         if m:
