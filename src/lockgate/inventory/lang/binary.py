@@ -26,8 +26,9 @@ from lockgate.inventory.lang._common import Collector, Format, ParseError, as_di
 from lockgate.inventory.lang.elf import ElfFile, is_elf, parse_elf
 
 GO_MAGIC = b"\xff Go buildinf:"
-MAX_BINARY_BYTES = 160 * 1024 * 1024
-"""Executables are read into memory; bigger ones are skipped (Go/Rust binaries are far smaller)."""
+MAX_BINARY_BYTES = 256 * 1024 * 1024
+"""Executables are read into memory; bigger ones are skipped (the largest common Go binaries,
+e.g. Trivy at 175 MB, fit; peak RSS stays near the file size)."""
 MIN_BINARY_BYTES = 512
 _NOT_BINARIES = (".sh", ".py", ".pl", ".rb", ".js", ".txt", ".so", ".json", ".h", ".c")
 _MACHO = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce")
