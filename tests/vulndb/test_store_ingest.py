@@ -197,3 +197,14 @@ def test_freshness(corpus: Path, tmp_path: Path) -> None:
     assert parse_duration("3") == dt.timedelta(days=3)
     with pytest.raises(ConfigError):
         parse_duration("soon")
+
+
+def test_yaml_size_limit_applies_json_feeds_may_be_larger(tmp_path: Path) -> None:
+    rec = {"id": "BIG-1", "modified": "2024", "details": "x" * 5000, "affected": []}
+    (tmp_path / "big.json").write_text(json.dumps(rec))
+    (tmp_path / "big.yaml").write_text(f"id: BIG-2\nmodified: '2024'\ndetails: {'x' * 5000}\n")
+    summary = import_paths(tmp_path / "t.db", [tmp_path], replace=True, limits=Limits(max_yaml_bytes=4096))
+    assert summary.records == 1
+    (issue,) = summary.issues
+    assert issue.where.endswith("big.yaml")
+    assert "exceeds the document limit of 4096" in issue.reason

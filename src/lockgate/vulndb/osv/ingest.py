@@ -38,6 +38,15 @@ class _YamlLoader(_Base):  # type: ignore[misc]
 
 
 DOC_SUFFIXES = (".json", ".yaml", ".yml")
+MAX_JSON_FEED_BYTES = 1024 * 1024 * 1024
+"""JSON feed files can be large (the Debian tracker JSON, NVD year files); YAML keeps the settings limit."""
+
+
+def document_limit(name: str, limits: Limits) -> int:
+    """Largest accepted size of a document: the YAML limit, or :data:`MAX_JSON_FEED_BYTES` for JSON."""
+    if name.lower().endswith((".yaml", ".yml")):
+        return limits.max_yaml_bytes
+    return max(limits.max_yaml_bytes, MAX_JSON_FEED_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +112,9 @@ def load_yaml(text: str, *, max_aliases: int) -> Any:
 
 def decode_document(data: bytes, name: str, limits: Limits) -> Any:
     """Decode JSON or YAML bytes (chosen by file name, JSON sniffed first for other names)."""
-    if len(data) > limits.max_yaml_bytes:
-        raise LimitExceededError(f"{len(data)} bytes exceeds the document limit of {limits.max_yaml_bytes}")
+    limit = document_limit(name, limits)
+    if len(data) > limit:
+        raise LimitExceededError(f"{len(data)} bytes exceeds the document limit of {limit}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -140,8 +150,9 @@ def iter_documents(path: Path, limits: Limits, issues: list[ImportIssue]) -> Ite
 def _read_file(p: Path, limits: Limits, issues: list[ImportIssue]) -> Iterator[tuple[str, bytes]]:
     try:
         size = p.stat().st_size
-        if size > limits.max_yaml_bytes:
-            issues.append(ImportIssue(str(p), f"{size} bytes exceeds the document limit of {limits.max_yaml_bytes}"))
+        limit = document_limit(p.name, limits)
+        if size > limit:
+            issues.append(ImportIssue(str(p), f"{size} bytes exceeds the document limit of {limit}"))
             return
         data = p.read_bytes()
     except OSError as e:
@@ -160,19 +171,18 @@ def _iter_zip(path: Path, limits: Limits, issues: list[ImportIssue]) -> Iterator
             where = f"{path}!{info.filename}"
             if info.is_dir() or not info.filename.lower().endswith(DOC_SUFFIXES):
                 continue
-            if info.file_size > limits.max_yaml_bytes:
-                issues.append(
-                    ImportIssue(where, f"{info.file_size} bytes exceeds the limit of {limits.max_yaml_bytes}")
-                )
+            limit = document_limit(info.filename, limits)
+            if info.file_size > limit:
+                issues.append(ImportIssue(where, f"{info.file_size} bytes exceeds the limit of {limit}"))
                 continue
             try:
                 with zf.open(info) as f:
-                    data = f.read(limits.max_yaml_bytes + 1)
+                    data = f.read(limit + 1)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
                 issues.append(ImportIssue(where, f"corrupt zip member: {e}"))
                 continue
-            if len(data) > limits.max_yaml_bytes:
-                issues.append(ImportIssue(where, f"decompresses past the limit of {limits.max_yaml_bytes} bytes"))
+            if len(data) > limit:
+                issues.append(ImportIssue(where, f"decompresses past the limit of {limit} bytes"))
                 continue
             yield where, data
 
