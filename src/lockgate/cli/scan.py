@@ -18,6 +18,7 @@ from lockgate.cli._registry_opts import CACert, ClientCert, ClientKey, Insecure,
 if TYPE_CHECKING:
     from lockgate.config import Settings
     from lockgate.findings.model import ScanReport
+    from lockgate.gate.policy import Policy
     from lockgate.scan.options import ScanOptions
 
 app = typer.Typer(help="Scan images, file systems and SBOMs for vulnerabilities and more.", no_args_is_help=True)
@@ -101,6 +102,15 @@ def _options(
     )
 
 
+def _load_policy(ctx: typer.Context, policy_file: Path | None) -> Policy:
+    """``--policy``, else ``./lockgate-policy.yaml`` when present, else the empty policy."""
+    from lockgate.gate.policy import Policy, load_policy
+
+    if policy_file is None and Path("lockgate-policy.yaml").is_file():
+        policy_file = Path("lockgate-policy.yaml")
+    return load_policy(policy_file, settings(ctx).limits) if policy_file else Policy()
+
+
 def _gate_and_emit(
     ctx: typer.Context,
     report: ScanReport,
@@ -122,13 +132,11 @@ def _gate_and_emit(
     from lockgate.findings.model import Severity
     from lockgate.findings.render import renderer_for
     from lockgate.gate.evaluate import apply_policy, decide
-    from lockgate.gate.policy import Policy, Source, load_ignore_file, load_policy
+    from lockgate.gate.policy import Source, load_ignore_file
     from lockgate.gate.vex import load_vex
 
     s = settings(ctx)
-    if policy_file is None and Path("lockgate-policy.yaml").is_file():
-        policy_file = Path("lockgate-policy.yaml")
-    policy = load_policy(policy_file, s.limits) if policy_file else Policy()
+    policy = _load_policy(ctx, policy_file)
     vp = policy.vulnerabilities
     if fail_on:
         try:
@@ -319,6 +327,65 @@ def scan_sbom_cmd(
         policy_file=policy,
         vex=vex,
         ignore_unfixed=ignore_unfixed,
+        allow_incomplete=allow_incomplete,
+        ignorefile=ignorefile,
+    )
+
+
+@app.command("config")
+def scan_config_cmd(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or directories (Kubernetes YAML/JSON, Dockerfiles, .tf); - = stdin.")
+    ],
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    fail_on: FailOn = None,
+    severity: SeverityFilter = None,
+    policy: PolicyFile = None,
+    allow_incomplete: AllowIncomplete = False,
+    ignorefile: IgnoreFile = None,
+    pss_level: Annotated[
+        str | None, typer.Option("--pss-level", help="baseline or restricted (default: policy, else restricted).")
+    ] = None,
+    pss_version: Annotated[
+        str | None, typer.Option("--pss-version", help="vX.Y or latest (default: policy, else latest).")
+    ] = None,
+    allowed_registries: Annotated[
+        list[str] | None, typer.Option("--allowed-registry", help="Registry prefix images may come from (repeatable).")
+    ] = None,
+    rego: Annotated[list[str] | None, typer.Option("--rego", help="Custom Rego rules: file or directory.")] = None,
+) -> None:
+    """Scan configuration: Kubernetes (Pod Security Standards and hardening), Dockerfiles, Terraform."""
+    from lockgate.misconfig.model import MisconfigOptions
+    from lockgate.misconfig.scan import scan_config_paths, with_overrides
+
+    check_format(fmt, REPORT_FORMATS - {Format.CYCLONEDX, Format.SPDX}, "scan config")
+    s = settings(ctx)
+    pol = _load_policy(ctx, policy)
+    opts = MisconfigOptions.from_policy(pol.misconfig)
+    changes: dict[str, object] = {}
+    if pss_level:
+        changes["pss_level"] = pss_level
+    if pss_version:
+        changes["pss_version"] = pss_version
+    if allowed_registries:
+        changes["allowed_registries"] = tuple(allowed_registries)
+    if rego:
+        changes["rego_paths"] = tuple(rego)
+    if changes:
+        opts = with_overrides(opts, **changes)
+    report = scan_config_paths(paths, opts, s)
+    _gate_and_emit(
+        ctx,
+        report,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        severity=severity,
+        policy_file=policy,
+        vex=None,
+        ignore_unfixed=False,
         allow_incomplete=allow_incomplete,
         ignorefile=ignorefile,
     )
