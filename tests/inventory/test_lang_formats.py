@@ -275,3 +275,23 @@ def test_go_mod_future_directive_is_noted_not_fatal() -> None:
     assert {(p.name, p.version) for p in result.packages} == {("golang.org/x/net", "0.30.0"), ("stdlib", "1.26")}
     assert dict(result.packages[0].metadata)["indirect"] == "true"
     assert [g.reason for g in result.gaps] == ["go.mod: line 5: unknown directive 'frobnicate' skipped"]
+
+
+PACKAGES_LOCK = {
+    "version": 1,
+    "dependencies": {
+        "net8.0": {
+            "Serilog": {"type": "Direct", "requested": "[3.1.1, )", "resolved": "3.1.1", "contentHash": "x"},
+            "System.Diagnostics.DiagnosticSource": {"type": "Transitive", "resolved": "7.0.2"},
+            "MyLib": {"type": "Project", "dependencies": {"Serilog": "[3.1.1, )"}},
+        },
+        "net8.0/linux-x64": {"Serilog": {"type": "Direct", "requested": "[3.1.1, )", "resolved": "3.1.1"}},
+    },
+}
+
+
+def test_nuget_packages_lock() -> None:
+    result = extract("packages.lock.json", json.dumps(PACKAGES_LOCK).encode(), path="src/app/packages.lock.json")
+    assert not result.gaps
+    assert _names(result) == {("Serilog", "3.1.1"), ("System.Diagnostics.DiagnosticSource", "7.0.2")}
+    assert dict(next(p for p in result.packages if p.name == "Serilog").metadata)["direct"] == "true"

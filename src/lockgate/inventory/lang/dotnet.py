@@ -1,4 +1,5 @@
-""".NET packages from ``*.deps.json`` (the runtime dependency manifest next to every app).
+""".NET packages from ``*.deps.json`` (the runtime dependency manifest next to every app)
+and NuGet's ``packages.lock.json``.
 
 ``libraries`` lists ``Name/Version`` keys with a ``type``: only ``package`` entries are
 NuGet packages (``project`` and ``reference`` are the app's own code). Dependencies come
@@ -33,7 +34,31 @@ def parse_deps_json(content: bytes, col: Collector) -> None:
         col.add(ECO, name, version, dependencies=deps_of.get(key.lower(), []), metadata=meta)
 
 
-FORMATS = (Format("deps.json", ECO, lambda p, n: n.endswith(".deps.json"), parse_deps_json, suffixes=(".deps.json",)),)
+def parse_packages_lock(content: bytes, col: Collector) -> None:
+    """NuGet ``packages.lock.json``: every target framework's resolved packages (projects skipped)."""
+    doc = load_json(content)
+    if not isinstance(doc, dict):
+        raise ParseError("packages.lock.json is not a JSON object")
+    for framework in as_dict(doc.get("dependencies")).values():
+        for name, raw in as_dict(framework).items():
+            entry = as_dict(raw)
+            version = as_str(entry.get("resolved"))
+            if as_str(entry.get("type")).lower() == "project" or not version:
+                continue
+            meta = {"direct": "true"} if as_str(entry.get("type")) == "Direct" else {}
+            col.add(ECO, name, version, dependencies=list(as_dict(entry.get("dependencies"))), metadata=meta)
+
+
+FORMATS = (
+    Format("deps.json", ECO, lambda p, n: n.endswith(".deps.json"), parse_deps_json, suffixes=(".deps.json",)),
+    Format(
+        "packages.lock.json",
+        ECO,
+        lambda p, n: n == "packages.lock.json",
+        parse_packages_lock,
+        names=("packages.lock.json",),
+    ),
+)
 
 
 def analyzer() -> LangAnalyzer:
