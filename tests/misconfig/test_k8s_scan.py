@@ -41,6 +41,9 @@ spec:
           env:
             - name: DB_PASSWORD
               value: hunter2hunter2
+            - name: API_KEY
+              valueFrom:
+                secretKeyRef: {name: api, key: key}
 ---
 apiVersion: v1
 kind: List
@@ -90,6 +93,7 @@ def _by_id(report, rule_id):  # type: ignore[no-untyped-def]
         ("LG-K8S-004", "image: nginx:latest", "image"),
         ("LG-K8S-011", "value: hunter2hunter2", "value"),
         ("LG-K8S-014", 'add: ["SYS_ADMIN"]', '"SYS_ADMIN"'),
+        ("LG-K8S-025", "secretKeyRef: {name: api", "secretKeyRef"),
         ("LG-RBAC-002", 'verbs: ["get", "list", "escalate"]', '"escalate"'),
         ("LG-RBAC-003", 'resources: ["secrets"]', "resources"),
         ("LG-RBAC-004", "roleRef:", "name: cluster-admin"),

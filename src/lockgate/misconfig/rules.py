@@ -454,6 +454,17 @@ _OWN: tuple[Rule, ...] = (
         ("k8s-nsa:non-root",),
     ),
     _r(
+        "LG-K8S-025",
+        L,
+        K,
+        "Secret exposed through an environment variable",
+        "An environment variable takes its value from a Secret (secretKeyRef); environment variables leak into "
+        "logs, crash dumps and child processes.",
+        "Mount the Secret as a file (secret volume) instead.",
+        (NSA,),
+        ("k8s-nsa:secrets",),
+    ),
+    _r(
         "LG-RBAC-001",
         H,
         "rbac",

@@ -150,6 +150,13 @@ def _container_hits(obj: K8sObject, spec: dict[str, Any], base: P, options: Misc
             if not isinstance(env, dict):
                 continue
             ename, value = str(env.get("name") or ""), env.get("value")
+            if isinstance(env.get("valueFrom"), dict) and isinstance(env["valueFrom"].get("secretKeyRef"), dict):
+                yield Hit(
+                    "LG-K8S-025",
+                    f"container {name!r} reads Secret into {ename}",
+                    (*path, "env", i, "valueFrom", "secretKeyRef"),
+                    name,
+                )
             if isinstance(value, str) and SECRET_ENV.search(ename) and not _NOT_SECRET_VALUE.match(value.strip()):
                 yield Hit(
                     "LG-K8S-011",
