@@ -200,6 +200,7 @@ def test_wheel_and_egg_archives() -> None:
         result = extract("python-archive", archive.read_bytes(), path=f"wheels/{archive.name}")
         assert not result.gaps
         assert [(p.name, p.version) for p in result.packages] == [(pep503(name), version)]
+        assert dict(result.packages[0].metadata)["archive"] == archive.suffix.lstrip(".").replace("whl", "wheel")
         if archive is wheel:  # eggs keep requirements in EGG-INFO/requires.txt, not in PKG-INFO
             assert result.packages[0].dependencies == ("six",)
     broken = extract("python-archive", wheel.read_bytes()[:200], path="wheels/broken.whl")

@@ -11,6 +11,7 @@ a range says nothing about what is installed (Trivy does the same).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
@@ -225,6 +226,8 @@ def parse_python_archive(content: bytes, col: Collector) -> None:
     if len(data) > _MAX_ARCHIVE_MEMBER:
         raise ParseError(f"{member.filename} is larger than declared")
     parse_metadata(data, col)
+    kind = "egg" if member.filename.startswith("EGG-INFO/") else "wheel"
+    col.packages[-1] = replace(col.packages[-1], metadata=(("archive", kind),))
 
 
 def _is_requirements(path: str, name: str) -> bool:
