@@ -27,7 +27,11 @@ REPORT_FORMATS = {Format.TABLE, Format.JSON, Format.SARIF, Format.CYCLONEDX, For
 
 Scanners = Annotated[
     str | None,
-    typer.Option("--scanners", help="Comma-separated: pkg, vuln (default: vuln).", show_default=False),
+    typer.Option(
+        "--scanners",
+        help="Comma-separated: pkg, vuln, secret, malware, misconfig (default: vuln,secret).",
+        show_default=False,
+    ),
 ]
 FailOn = Annotated[
     str | None,

@@ -20,9 +20,10 @@ class Scanner(enum.StrEnum):
     MISCONFIG = "misconfig"
 
 
-AVAILABLE = frozenset({Scanner.PKG, Scanner.VULN})
-"""Scanners implemented so far; asking for another is a usage error, never a silent skip."""
-DEFAULT_IMAGE_SCANNERS = frozenset({Scanner.VULN})
+AVAILABLE = frozenset(Scanner)
+"""Scanners implemented; asking for another is a usage error, never a silent skip."""
+DEFAULT_IMAGE_SCANNERS = frozenset({Scanner.VULN, Scanner.SECRET})
+"""As Trivy: vulnerabilities and secrets unless ``--scanners`` says otherwise."""
 
 
 def parse_scanners(text: str) -> frozenset[Scanner]:
@@ -59,6 +60,10 @@ class ScanOptions:
     @property
     def wants_vulns(self) -> bool:
         return Scanner.VULN in self.scanners
+
+    @property
+    def wants_inventory(self) -> bool:
+        return bool(self.scanners & {Scanner.PKG, Scanner.VULN})
 
     def reference_time(self) -> _dt.datetime:
         return self.now or _dt.datetime.now(_dt.UTC)

@@ -11,12 +11,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate.config import Settings
 from lockgate.errors import ConfigError, NotFoundError
 from lockgate.findings.model import CoverageGap, Finding, ScanReport
 from lockgate.inventory.model import OSInfo, Package
-from lockgate.scan.options import ScanOptions
+from lockgate.scan.options import Scanner, ScanOptions
+
+if TYPE_CHECKING:
+    from lockgate.fs.model import Analyzer
+    from lockgate.oci.model import ImageConfig
 
 ProgressFn = Callable[[int], None]
 """Receives byte counts as layers stream; ``total`` is set once via ``ProgressStart``."""
@@ -34,6 +39,42 @@ class _Timer:
             yield
         finally:
             self.items.append((name, time.perf_counter() - t))
+
+
+def analyzers_for(options: ScanOptions, *, image: bool) -> list[Analyzer]:
+    """The explicit analyser list for the requested scanners (inventory only when needed)."""
+    out: list[Analyzer] = []
+    if options.wants_inventory:
+        from lockgate.inventory.registry import default_analyzers
+
+        out.extend(default_analyzers())
+    if Scanner.SECRET in options.scanners:
+        from lockgate.detect.secrets.analyzer import SecretAnalyzer
+
+        out.append(SecretAnalyzer())
+    if Scanner.MALWARE in options.scanners:
+        from lockgate.detect.malware.analyzer import MalwareAnalyzer
+
+        out.append(MalwareAnalyzer())
+    if Scanner.MISCONFIG in options.scanners and image:
+        from lockgate.misconfig.imageconfig import ImageHardeningAnalyzer
+
+        out.append(ImageHardeningAnalyzer())
+    return out
+
+
+def _config_findings(config: ImageConfig, target: str, options: ScanOptions) -> tuple[Finding, ...]:
+    """Checks on the image config itself: secrets in env/labels/history, hardening of user and ports."""
+    found: list[Finding] = []
+    if Scanner.SECRET in options.scanners:
+        from lockgate.detect.secrets.config import scan_image_config
+
+        found.extend(scan_image_config(config))
+    if Scanner.MISCONFIG in options.scanners:
+        from lockgate.misconfig.imageconfig import check_image_config
+
+        found.extend(check_image_config(config, target))
+    return tuple(found)
 
 
 def _match(
@@ -99,7 +140,6 @@ def scan_image(
     """Scan an image reference (any transport). ``progress(done_bytes, total_bytes)`` is optional."""
     from lockgate.fs.walker import analyze_image
     from lockgate.inventory.finalize import finalize, finalize_os
-    from lockgate.inventory.registry import default_analyzers
     from lockgate.oci.copy import open_image
     from lockgate.oci.targets import open_source
 
@@ -121,7 +161,11 @@ def scan_image(
 
         with timer.phase("analyze"):
             analysis = analyze_image(
-                image, default_analyzers(), settings=settings, progress=on_bytes, cache=options.use_cache
+                image,
+                analyzers_for(options, image=True),
+                settings=settings,
+                progress=on_bytes,
+                cache=options.use_cache,
             )
     finally:
         source.close()
@@ -142,7 +186,7 @@ def scan_image(
         digest=image.digest,
         os=os,
         packages=packages,
-        findings=analysis.findings,
+        findings=analysis.findings + _config_findings(image.config, target, options),
         gaps=analysis.gaps,
         options=options,
         settings=settings,
@@ -155,7 +199,6 @@ def scan_directory(path: Path, options: ScanOptions, settings: Settings) -> Scan
     """Scan a root file system or project directory."""
     from lockgate.fs.directory import analyze_directory
     from lockgate.inventory.finalize import finalize, finalize_os
-    from lockgate.inventory.registry import default_analyzers
 
     if not path.exists():
         raise NotFoundError(f"{path}: no such file or directory")
@@ -164,7 +207,14 @@ def scan_directory(path: Path, options: ScanOptions, settings: Settings) -> Scan
     timer = _Timer()
     today = options.reference_time().date()
     with timer.phase("analyze"):
-        analysis = analyze_directory(path, default_analyzers(), settings=settings)
+        analysis = analyze_directory(path, analyzers_for(options, image=False), settings=settings)
+    findings, gaps = analysis.findings, analysis.gaps
+    if Scanner.MISCONFIG in options.scanners:
+        from lockgate.misconfig.scan import scan_config_paths
+
+        with timer.phase("misconfig"):
+            config_report = scan_config_paths([path], settings=settings)
+        findings, gaps = findings + config_report.findings, gaps + config_report.gaps
     os = finalize_os(analysis.os, today)
     return _finish(
         target=str(path),
@@ -172,8 +222,8 @@ def scan_directory(path: Path, options: ScanOptions, settings: Settings) -> Scan
         digest="",
         os=os,
         packages=finalize(analysis.packages, os, today),
-        findings=analysis.findings,
-        gaps=analysis.gaps,
+        findings=findings,
+        gaps=gaps,
         options=options,
         settings=settings,
         timer=timer,
