@@ -10,6 +10,7 @@ no secret, real or fake, is stored in the repository.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -150,7 +151,8 @@ def self_signed_cert() -> tuple[str, str]:
     return cert.public_bytes(serialization.Encoding.PEM).decode(), pub.decode()
 
 
-def true_positives() -> list[Sample]:
+@functools.cache
+def true_positives() -> tuple[Sample, ...]:
     """At least one sample per built-in rule, each in the format its vendor documents."""
     out: list[Sample] = []
 
@@ -284,7 +286,7 @@ def true_positives() -> list[Sample]:
     add(
         "kube-pass", "root/.kube/config", kube + f"    username: admin\n    password: {pw}\n", "kubeconfig-password", pw
     )
-    return out
+    return tuple(out)
 
 
 def false_positives() -> list[Sample]:

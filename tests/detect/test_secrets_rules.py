@@ -20,7 +20,7 @@ from tests.detect.samples import Sample, false_positives, true_positives
 
 
 @pytest.fixture(scope="module")
-def tps() -> list[Sample]:
+def tps() -> tuple[Sample, ...]:
     return true_positives()
 
 
@@ -36,11 +36,11 @@ def test_rule_set_is_large_with_stable_unique_ids() -> None:
     assert all(r.keywords for r in BUILTIN_RULES), "every rule needs a keyword prefilter"
 
 
-def test_every_rule_has_a_true_positive(tps: list[Sample]) -> None:
+def test_every_rule_has_a_true_positive(tps: tuple[Sample, ...]) -> None:
     assert {r.id for r in BUILTIN_RULES} <= {s.rule for s in tps}
 
 
-def test_true_positives_found_with_rule_and_line(tps: list[Sample]) -> None:
+def test_true_positives_found_with_rule_and_line(tps: tuple[Sample, ...]) -> None:
     sc = SecretScanner()
     missed, wrong = [], []
     for s in tps:
@@ -70,14 +70,14 @@ def test_without_allow_rules_documented_examples_are_reported(fps: list[Sample])
     assert [m.rule.id for m in sc.scan(by_name["jwt-io"].content, "x")] == ["jwt-token"]
 
 
-def test_multiline_key_spans_lines(tps: list[Sample]) -> None:
+def test_multiline_key_spans_lines(tps: tuple[Sample, ...]) -> None:
     s = next(x for x in tps if x.rule == "private-key-rsa")
     m = SecretScanner().scan(s.content, s.path)[0]
     assert m.start_line == 3  # "# key", BEGIN line, first body line
     assert m.end_line == s.content.decode().rstrip("\n").count("\n")  # body ends the line before END
 
 
-def test_secret_never_in_any_output_format(tmp_path: Path, tps: list[Sample]) -> None:
+def test_secret_never_in_any_output_format(tmp_path: Path, tps: tuple[Sample, ...]) -> None:
     for i, s in enumerate(tps):  # one folder per sample: several share a file name
         p = tmp_path / str(i) / s.path
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +94,7 @@ def test_secret_never_in_any_output_format(tmp_path: Path, tps: list[Sample]) ->
         assert "*****" in f.title
 
 
-def test_binary_and_oversized_files(tmp_path: Path, tps: list[Sample]) -> None:
+def test_binary_and_oversized_files(tmp_path: Path, tps: tuple[Sample, ...]) -> None:
     key = next(x for x in tps if x.rule == "aws-access-key-id")
     (tmp_path / "blob").write_bytes(b"\0\1\2" + key.content)
     (tmp_path / "lib.so").write_bytes(key.content)
@@ -106,7 +106,7 @@ def test_binary_and_oversized_files(tmp_path: Path, tps: list[Sample]) -> None:
     assert "over the 4096-byte limit" in res.gaps[0].reason
 
 
-def test_custom_rules_and_allow_from_config(tmp_path: Path, tps: list[Sample]) -> None:
+def test_custom_rules_and_allow_from_config(tmp_path: Path, tps: tuple[Sample, ...]) -> None:
     cfg = yaml.safe_load(
         r"""
 secrets:
