@@ -245,3 +245,21 @@ def test_kubernetes_examples_readme_facts(corpus: Path) -> None:
         if f.id == "PSS-privileged":
             line = Path(f.location.path).read_text().splitlines()[f.location.start_line - 1]
             assert "privileged" in line and "true" in line.lower(), (f.location, line)
+
+
+@pytest.mark.skipif(__import__("shutil").which("kubectl") is None, reason="kubectl (kustomize) not installed")
+def test_kustomize_directory_is_rendered(tmp_path: Path) -> None:
+    d = tmp_path / "overlay"
+    d.mkdir()
+    (d / "kustomization.yaml").write_text("namePrefix: prod-\nnamespace: shop\nresources: [pod.yaml]\n")
+    (d / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: c\n    image: x\n"
+        "    securityContext: {privileged: true}\n"
+    )
+    (d / "Dockerfile").write_text("FROM scratch\nUSER root\n")
+    report = scan_config_paths([d], MisconfigOptions())
+    priv = [f for f in report.findings if f.id == "PSS-privileged"]
+    assert [(f.location.resource_name, f.location.namespace, f.location.path) for f in priv] == [
+        ("prod-web", "shop", f"kustomize:{d}")
+    ]
+    assert any(f.id == "LG-DF-002" for f in report.findings)  # other file types in the tree still scanned

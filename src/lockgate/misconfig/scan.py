@@ -176,8 +176,8 @@ class _Scanner:
         if path.is_dir():
             rendered = self._kustomize(path)
             for f in _walk(path):
-                if rendered and f.name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-                    continue
+                if rendered and file_type(f) == "kubernetes":
+                    continue  # the kustomize build already covered the manifests of this tree
                 self._file(f, file_type(f))
             return
         if not path.exists():
@@ -201,9 +201,8 @@ class _Scanner:
             msg = out.stderr.decode(errors="replace").strip().splitlines()
             self.gaps.append(CoverageGap(str(path), f"kubectl kustomize failed: {msg[-1] if msg else out.returncode}"))
             return False
-        self._guarded(
-            f"{path} (kustomize)", lambda: self._bytes(out.stdout, f"{path}/kustomization.yaml", "kubernetes")
-        )
+        where = f"kustomize:{path}"
+        self._guarded(where, lambda: self._bytes(out.stdout, where, "kubernetes"))
         return True
 
     def _file(self, path: Path, kind: str | None) -> None:
