@@ -8,6 +8,7 @@ uv's ``uv.lock``), since no real ones are in the corpus and no PHP/.NET toolchai
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -295,3 +296,19 @@ def test_nuget_packages_lock() -> None:
     assert not result.gaps
     assert _names(result) == {("Serilog", "3.1.1"), ("System.Diagnostics.DiagnosticSource", "7.0.2")}
     assert dict(next(p for p in result.packages if p.name == "Serilog").metadata)["direct"] == "true"
+
+
+def test_python_licences_from_expression_field_and_classifiers(corpus: Path) -> None:
+    """License-Expression wins, then License, then trove classifiers mapped to SPDX ids."""
+    base = corpus / "pkgdb/python/trivy/packaging"
+    cases = {
+        "iniconfig-2.0.0.METADATA": ("MIT",),  # License-Expression: MIT
+        "zipp-3.12.1.METADATA": ("MIT",),  # empty License, classifier MIT License
+        "pyphen-0.14.0.METADATA": ("GPL-2.0-or-later", "LGPL-2.0-or-later", "MPL-1.1"),  # three classifiers
+        "distlib-0.3.1.METADATA": ("Python license",),  # free text kept as declared
+        "asyncssh-2.14.2.METADATA": ("EPL-2.0",),  # License: Eclipse Public License v2.0 (a known name)
+        "networkx-3.0.METADATA": (),  # only a license file, no declared licence
+    }
+    for name, want in cases.items():
+        result = extract("python-metadata", (base / name).read_bytes(), path=name)
+        assert result.packages[0].licenses == want, name
