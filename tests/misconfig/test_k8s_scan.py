@@ -263,3 +263,68 @@ def test_kustomize_directory_is_rendered(tmp_path: Path) -> None:
         ("prod-web", "shop", f"kustomize:{d}")
     ]
     assert any(f.id == "LG-DF-002" for f in report.findings)  # other file types in the tree still scanned
+
+
+EXPOSURE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: default}
+spec: {type: LoadBalancer}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: np, namespace: shop}
+spec: {type: NodePort}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: plain, namespace: shop}
+spec:
+  rules: [{host: a.example}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: secure, namespace: shop}
+spec:
+  tls: [{hosts: [a.example], secretName: a}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: restricted}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: shop}
+spec: {podSelector: {}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: open}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: a, image: "ghcr.io/org/a:1.0"}
+      - name: b
+        image: "registry.internal/b:2@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+"""
+
+
+def test_exposure_namespaces_and_registry_allow_list(tmp_path: Path) -> None:
+    p = tmp_path / "x.yaml"
+    p.write_text(EXPOSURE)
+    report = scan_config_paths([p], MisconfigOptions(allowed_registries=("registry.internal",)))
+    got = {(f.id, f.location.resource_name, f.location.container) for f in report.findings}
+    assert ("LG-K8S-017", "lb", "") in got and ("LG-K8S-018", "np", "") in got
+    assert ("LG-K8S-008", "lb", "") in got and not any(i == "LG-K8S-008" and n != "lb" for i, n, _ in got)
+    assert ("LG-K8S-019", "plain", "") in got and not any(n == "secure" for _, n, _ in got)
+    assert ("LG-K8S-020", "open", "") in got and ("LG-K8S-021", "open", "") in got
+    assert not any(n == "shop" for _, n, _ in got)  # labelled and covered by a NetworkPolicy
+    assert ("LG-K8S-006", "j", "a") in got and ("LG-K8S-006", "j", "b") not in got
+    assert ("LG-K8S-005", "j", "a") in got and ("LG-K8S-005", "j", "b") not in got
+    # Jobs are not long-running: no probe findings
+    assert not any(i in ("LG-K8S-009", "LG-K8S-010") for i, _, _ in got)
