@@ -68,6 +68,7 @@ def _register() -> None:
     __import__("lockgate.cli.scan", fromlist=["register"]).register(app)  # scan image|fs|sbom, sbom
     app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).rules_app, name="rules")  # rules list
     app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).config_app, name="config")  # config fix
+    __import__("lockgate.cli.attest", fromlist=["register"]).register(app)  # attest, verify-attestation, step, ...
 
 
 _register()

@@ -1,0 +1,166 @@
+"""Attestation and pipeline commands: ``attest``, ``verify-attestation``, ``provenance``, ``step run`` and
+``verify-pipeline``.
+
+Only Typer and the standard library are imported here; the attest package loads inside each command.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+from lockgate.cli._registry_opts import (
+    CACert,
+    ClientCert,
+    ClientKey,
+    Insecure,
+    PasswordStdin,
+    Username,
+    registry_options,
+)
+
+step_app = typer.Typer(help="Record signed in-toto links for pipeline steps.", no_args_is_help=True)
+
+TYPE_HELP = (
+    "Predicate type: slsaprovenance (v0.2), slsaprovenance02, slsaprovenance1 (v1), spdx, spdxjson, cyclonedx, "
+    "vuln, openvex, link, custom, or a predicate-type URI."
+)
+
+
+def _type_uri(type_name: str) -> str:
+    """``--type`` as a predicate-type URI; an unknown name is a usage error (exit 2)."""
+    from lockgate.attest.predicates import predicate_type_uri
+    from lockgate.errors import InputError
+
+    try:
+        return predicate_type_uri(type_name)
+    except InputError as e:
+        raise typer.BadParameter(str(e), param_hint="--type") from None
+
+
+def _say(ctx: typer.Context, text: str) -> None:
+    if not settings(ctx).quiet:
+        typer.echo(text, err=True)
+
+
+def _read_input(path: Path, what: str) -> bytes:
+    from lockgate.errors import InputError, NotFoundError
+
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        if path.stat().st_size > 64 * 1024 * 1024:
+            raise InputError(f"{what} {path} is larger than 64 MiB")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{what} {path} not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path} is a directory") from None
+
+
+def attest_cmd(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., help="Image: registry reference or oci:DIR[:TAG]."),
+    predicate: Path = typer.Option(..., "--predicate", help="Predicate file (JSON; text for --type custom)."),
+    type_name: str = typer.Option("custom", "--type", help=TYPE_HELP),
+    key: list[str] = typer.Option(..., "--key", help="Private key file, pkcs11: URI or plug-in URI (repeatable)."),
+    referrer: bool = typer.Option(False, "--referrer", help="Also store the attestation as an OCI 1.1 referrer."),
+    no_tag: bool = typer.Option(False, "--no-tag", help="Do not write cosign's sha256-<hex>.att tag."),
+    replace: bool = typer.Option(False, "--replace", help="Replace earlier attestations of the same type."),
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Attest an image: sign an in-toto Statement v1 in a DSSE envelope and attach it as cosign does."""
+    from lockgate.attest.create import attest_image
+    from lockgate.cli.trust import _password
+    from lockgate.trust.keys.resolve import load_signer
+
+    _type_uri(type_name)
+    data = _read_input(predicate, "predicate")
+    signers = [load_signer(k, _password) for k in key]
+    res = attest_image(
+        image, data, type_name, signers, tag_layout=not no_tag, referrer=referrer, replace=replace,
+        options=registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure),
+        limits=settings(ctx).limits,
+    )  # fmt: skip
+    typer.echo(f"{res.digest}  {res.predicate_type}  signed by {', '.join(res.key_ids)}  -> {', '.join(res.stored_at)}")
+
+
+def verify_attestation_cmd(
+    ctx: typer.Context,
+    image: str = typer.Argument(..., help="Image: registry reference or oci:DIR[:TAG]."),
+    type_name: str | None = typer.Option(None, "--type", help=TYPE_HELP + " Default: any type."),
+    key: list[str] | None = typer.Option(None, "--key", help="Public key file, key ID or pkcs11: URI (repeatable)."),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="A .rego file, or a policy file whose trust: scopes list attestations: requirements."
+    ),
+    cel: list[str] | None = typer.Option(None, "--cel", help="CEL expression every verified statement must satisfy."),
+    revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+    fmt: Format = FORMAT_OPTION,
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Verify an image's attestations (signature, subject digest, predicate type and schema, policy); exit 1
+    with a one-line reason unless at least one passes."""
+    import json
+
+    from lockgate.attest.policy import CelCheck, load_rego
+    from lockgate.attest.verify import PredicateCheck, verify_attestations
+    from lockgate.errors import ConfigError, PolicyFailure
+    from lockgate.trust.keys.resolve import load_verifier
+    from lockgate.trust.revocation import load_revocations
+
+    check_format(fmt, {Format.TABLE, Format.JSON}, "verify-attestation")
+    opts = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    ptype = _type_uri(type_name) if type_name else None
+    rl = load_revocations(revocations)
+    checks: list[PredicateCheck] = [CelCheck(c) for c in cel or []]
+    if policy is not None and policy.suffix != ".rego":
+        from lockgate.attest.trustpolicy import evaluate_attestation_policy
+
+        decision = evaluate_attestation_policy(
+            image, policy, revocations=rl, options=opts, limits=settings(ctx).limits,
+            extra_keys=[load_verifier(k) for k in key or []], predicate_type=ptype,
+        )  # fmt: skip
+        if fmt == Format.JSON:
+            write_output(json.dumps(decision.to_dict(), indent=2), None)
+        else:
+            for line in decision.reasons:
+                typer.echo(line)
+        if not decision.allowed:
+            raise PolicyFailure(f"attestation verification failed: {decision.reasons[-1]}")
+        return
+    if policy is not None:
+        checks.append(load_rego(policy))
+    if not key:
+        raise ConfigError("verify-attestation needs --key (or --policy with a trust: section)")
+    keys = [load_verifier(k) for k in key]
+    result = verify_attestations(
+        image, keys, predicate_type=ptype, revocations=rl, checks=checks, options=opts, limits=settings(ctx).limits
+    )
+    if fmt == Format.JSON:
+        write_output(json.dumps(result.to_dict(), indent=2), None)
+    else:
+        for c in result.checks:
+            status = "OK  " if c.ok else "FAIL"
+            typer.echo(f"{status} {c.source:<8} {c.predicate_type or '-'}  {c.reason or 'verified'}")
+    if not result.passed:
+        raise PolicyFailure(f"attestation verification failed for {result.digest}: {result.failure_reason()}")
+    _say(ctx, f"Verified OK: {len(result.passed)} attestation(s) for {result.digest}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the attestation commands to the root app."""
+    app.command("attest")(attest_cmd)
+    app.command("verify-attestation")(verify_attestation_cmd)
