@@ -312,3 +312,29 @@ def test_python_licences_from_expression_field_and_classifiers(corpus: Path) -> 
     for name, want in cases.items():
         result = extract("python-metadata", (base / name).read_bytes(), path=name)
         assert result.packages[0].licenses == want, name
+
+
+GRADLE_LOCKFILE = """# This is a Gradle generated file for dependency locking.
+# Manual edits can break the build and are not advised.
+# This file is expected to be part of source control.
+com.google.guava:failureaccess:1.0.1=compileClasspath,runtimeClasspath
+com.google.guava:guava:31.1-jre=compileClasspath,runtimeClasspath
+junit:junit:4.13.2=testCompileClasspath,testRuntimeClasspath
+org.hamcrest:hamcrest-core:1.3=testCompileClasspath,testRuntimeClasspath
+empty=annotationProcessor
+"""
+
+
+def test_gradle_lockfile() -> None:
+    result = extract("gradle.lockfile", GRADLE_LOCKFILE.encode(), path="app/gradle.lockfile")
+    assert not result.gaps
+    assert _names(result) == {
+        ("com.google.guava:failureaccess", "1.0.1"),
+        ("com.google.guava:guava", "31.1-jre"),
+        ("junit:junit", "4.13.2"),
+        ("org.hamcrest:hamcrest-core", "1.3"),
+    }
+    dev = {p.name for p in result.packages if dict(p.metadata).get("dep_groups") == "dev"}
+    assert dev == {"junit:junit", "org.hamcrest:hamcrest-core"}
+    bad = extract("gradle.lockfile", b"not-a-coordinate=compileClasspath\n", path="gradle.lockfile")
+    assert bad.gaps and not bad.packages

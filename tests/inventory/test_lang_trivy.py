@@ -25,7 +25,7 @@ import pytest
 from lockgate.config import Settings
 from lockgate.fs.directory import analyze_directory
 from lockgate.inventory.lang import language_analyzers
-from tests.inventory.test_lang_formats import COMPOSER_LOCK, DEPS_JSON, PACKAGES_LOCK, UV_LOCK
+from tests.inventory.test_lang_formats import COMPOSER_LOCK, DEPS_JSON, GRADLE_LOCKFILE, PACKAGES_LOCK, UV_LOCK
 from tests.inventory.test_lang_oracles import node_app, venv  # noqa: F401 - fixtures
 
 TRIVY = shutil.which("trivy")
@@ -116,6 +116,8 @@ def test_lock_files_against_trivy(corpus: Path, tmp_path: Path) -> None:
     (root / "dotnet/MyApp.deps.json").write_text(json.dumps(DEPS_JSON))
     (root / "dotnet-lock").mkdir()
     (root / "dotnet-lock/packages.lock.json").write_text(json.dumps(PACKAGES_LOCK))
+    (root / "gradle").mkdir()
+    (root / "gradle/gradle.lockfile").write_text(GRADLE_LOCKFILE)
     (root / "py-uv").mkdir()
     (root / "py-uv/uv.lock").write_text(UV_LOCK)
     trivy = _trivy("fs", root, tmp_path / "cache")

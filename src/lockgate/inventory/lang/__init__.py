@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from lockgate.fs.model import AnalysisResult, Analyzer
     from lockgate.inventory.lang._common import Format
 
-_MODULES = ("python", "node", "golang", "java", "ruby", "rust", "php", "dotnet", "binary")
+_MODULES = ("python", "node", "golang", "java", "gradle", "ruby", "rust", "php", "dotnet", "binary")
 
 
-_FILE_MODULES = ("python", "node", "golang", "ruby", "rust", "php", "dotnet")
+_FILE_MODULES = ("python", "node", "golang", "gradle", "ruby", "rust", "php", "dotnet")
 
 
 def language_analyzers() -> list[Analyzer]:
