@@ -69,6 +69,7 @@ def _register() -> None:
     app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).rules_app, name="rules")  # rules list
     app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).config_app, name="config")  # config fix
     __import__("lockgate.cli.attest", fromlist=["register"]).register(app)  # attest, verify-attestation, step, ...
+    __import__("lockgate.cli.encrypt", fromlist=["register"]).register(app)  # encrypt, decrypt, keyprovider
 
 
 _register()

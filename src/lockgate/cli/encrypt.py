@@ -1,0 +1,165 @@
+"""``lockgate encrypt``, ``decrypt`` and ``keyprovider``: ocicrypt-compatible layer encryption.
+
+Only Typer and the standard library load at import time; the crypto and OCI code loads inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from lockgate.cli._common import settings
+from lockgate.cli._registry_opts import (
+    CACert,
+    ClientCert,
+    ClientKey,
+    Insecure,
+    PasswordStdin,
+    Username,
+    registry_options,
+)
+
+
+def _dst_opener(dst_text: str, options: object, limits: object) -> object:
+    from lockgate.oci.targets import open_destination
+
+    return lambda: open_destination(dst_text, options, limits=limits)  # type: ignore[arg-type]
+
+
+def _report(op: str, digest: str, reference: str, quiet: bool) -> None:
+    if quiet:
+        typer.echo(digest)
+    else:
+        typer.echo(json.dumps({"operation": op, "destination": reference, "digest": digest}))
+
+
+def encrypt(
+    ctx: typer.Context,
+    src: str = typer.Argument(..., metavar="SRC", help="Source image (oci:, oci-archive:, docker-archive:, ref)."),
+    dst: str = typer.Argument(..., metavar="DST", help="Destination (oci:DIR[:TAG], oci-archive:FILE, ref)."),
+    recipient: list[str] = typer.Option(
+        [], "--recipient", "-r", help="jwe:PUB.pem | pkcs7:CERT.pem | pgp:KEYID | pkcs11:URI | provider:NAME[:ARG]."
+    ),
+    layer: list[int] = typer.Option([], "--layer", help="Encrypt only layer N (0-based, negative from the end)."),
+    platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant] to pick from an index."),
+    add_recipient: list[str] = typer.Option([], "--add-recipient", help="Add a recipient to an encrypted image."),
+    remove_recipient: list[str] = typer.Option(
+        [], "--remove-recipient", help="Remove a jwe: recipient (by key id) from an encrypted image."
+    ),
+    key: list[str] = typer.Option([], "--key", help="Current private key (needed with --add-recipient)."),
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Encrypt image layers for recipients, or add/remove recipients of an encrypted image (no re-encryption)."""
+    from lockgate.encryption.image import encrypt_image, rewrap_image
+    from lockgate.encryption.keys import parse_key, parse_recipient
+    from lockgate.errors import ConfigError
+    from lockgate.oci.model import Platform
+    from lockgate.oci.targets import open_source, parse_target
+
+    s = settings(ctx)
+    plat = Platform.parse(platform) if platform else None
+    options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    parse_target(dst)
+    rewrap = bool(add_recipient or remove_recipient)
+    if rewrap and (recipient or layer):
+        raise ConfigError("--add-recipient/--remove-recipient change an encrypted image; drop --recipient/--layer")
+    if not rewrap and not recipient:
+        raise ConfigError("give at least one --recipient")
+    if add_recipient and not key:
+        raise ConfigError("--add-recipient needs --key with a current private key to unwrap the layer keys")
+    opener = _dst_opener(dst, options, s.limits)
+    source = open_source(src, options, limits=s.limits)
+    if rewrap:
+        digest = rewrap_image(
+            source,
+            opener,  # type: ignore[arg-type]
+            [parse_key(k) for k in key],
+            add=[parse_recipient(r) for r in add_recipient],
+            remove=[parse_recipient(r) for r in remove_recipient],
+            platform=plat,
+            cache_dir=s.cache_dir,
+            limits=s.limits,
+        )
+    else:
+        digest = encrypt_image(
+            source,
+            opener,  # type: ignore[arg-type]
+            [parse_recipient(r) for r in recipient],
+            layers=layer or None,
+            platform=plat,
+            cache_dir=s.cache_dir,
+            limits=s.limits,
+        )
+    _report("encrypt", digest, dst, s.quiet)
+
+
+def decrypt(
+    ctx: typer.Context,
+    src: str = typer.Argument(..., metavar="SRC", help="Encrypted source image."),
+    dst: str = typer.Argument(..., metavar="DST", help="Destination (any transport)."),
+    key: list[str] = typer.Option(
+        [], "--key", "-k", help="PRIV.pem[:password] | pkcs11:URI | provider:NAME[:ARG] | pgp | pkcs7:CERT:PRIV."
+    ),
+    platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant] to pick from an index."),
+    username: Username = None,
+    password_stdin: PasswordStdin = False,
+    ca_cert: CACert = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    insecure: Insecure = False,
+) -> None:
+    """Decrypt image layers; each is verified (HMAC, digest) before anything is written."""
+    from lockgate.encryption.image import decrypt_image
+    from lockgate.encryption.keys import parse_key
+    from lockgate.errors import ConfigError
+    from lockgate.oci.model import Platform
+    from lockgate.oci.targets import open_source, parse_target
+
+    s = settings(ctx)
+    if not key:
+        raise ConfigError("give at least one --key")
+    keys = [parse_key(k) for k in key]
+    plat = Platform.parse(platform) if platform else None
+    options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    parse_target(dst)
+    source = open_source(src, options, limits=s.limits)
+    opener = _dst_opener(dst, options, s.limits)
+    digest = decrypt_image(source, opener, keys, platform=plat, cache_dir=s.cache_dir, limits=s.limits)  # type: ignore[arg-type]
+    _report("decrypt", digest, dst, s.quiet)
+
+
+def keyprovider(
+    config: Path = typer.Option(..., "--config", help="Provider config (kek_file, verifier_key, nonce_dir, claims)."),
+    issue_nonce: bool = typer.Option(False, "--issue-nonce", help="Print a fresh single-use nonce and exit."),
+) -> None:
+    """Reference ocicrypt key provider: protocol JSON on stdin/stdout; keys released only against evidence.
+
+    Register it for ocicrypt (skopeo, containerd) or lockgate in $OCICRYPT_KEYPROVIDER_CONFIG as
+    {"key-providers": {"NAME": {"cmd": {"path": "lockgate", "args": ["keyprovider", "--config", FILE]}}}}.
+    Decrypting parties pass a JWT signed by the configured verifier over a nonce from --issue-nonce.
+    """
+    from lockgate.encryption.keyprovider import ProviderConfig, serve
+    from lockgate.encryption.keyprovider import issue_nonce as new_nonce
+
+    cfg = ProviderConfig.load(config)
+    if issue_nonce:
+        typer.echo(new_nonce(cfg))
+        return
+    out = serve(cfg, sys.stdin.buffer.read(1 << 20))
+    sys.stdout.buffer.write(out)
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``encrypt``, ``decrypt`` and ``keyprovider`` to the root app."""
+    app.command("encrypt")(encrypt)
+    app.command("decrypt")(decrypt)
+    app.command("keyprovider")(keyprovider)
