@@ -452,3 +452,12 @@ def test_opaque_root_hides_every_lower_result(tmp_path: Path) -> None:
     assert res.os is None
     out, fres = unpack(tmp_path / "u", [lower, upper])
     assert sorted(os.listdir(out)) == ["new"] and fres.gaps == ()
+
+
+def test_absurd_owner_and_time_values(tmp_path: Path) -> None:
+    tar = TarBuilder().file("odd", b"x", uid=2**40, gid=7, mtime=2**60).file("neg", b"y", mtime=-5).bytes()
+    out, fres = unpack(tmp_path, [tar])
+    assert (out / "odd").read_bytes() == b"x" and (out / "neg").read_bytes() == b"y"
+    if os.geteuid() == 0:
+        assert "odd: owner 1099511627776:7 out of range" in reasons(fres.gaps)
+    assert (out / "odd").stat().st_mtime <= 2**34

@@ -44,6 +44,7 @@ class FlattenResult:
 
 
 _T = TypeVar("_T")
+_MAX_ID = 0xFFFFFFFF  # (uid_t)-1 means "unchanged" to chown
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -241,8 +242,14 @@ class _Flattener:
     def _file_mode(self, mode: int) -> int:
         return mode & (0o7777 if self.keep_special_bits else 0o1777)
 
-    def _owner(self, fd: int, uid: int, gid: int, *, name: str | None = None, dir_fd: int | None = None) -> None:
+    def _owner(
+        self, fd: int, uid: int, gid: int, path: str, *, name: str | None = None, dir_fd: int | None = None
+    ) -> None:
         if not self.preserve_owner:
+            return
+        if not (0 <= uid < _MAX_ID and 0 <= gid < _MAX_ID):
+            reason = f"owner {uid}:{gid} out of range; not applied"
+            self.counts.gaps.append(CoverageGap(where=printable(path), reason=reason))
             return
         if name is None:
             os.fchown(fd, uid, gid)
@@ -297,7 +304,7 @@ class _Flattener:
             fd = self._create(lambda: os.open(name, _FILE_FLAGS, 0o600, dir_fd=pfd), pfd, name, path)
             try:
                 item.copy_to(lambda chunk: _write_all(fd, chunk))
-                self._owner(fd, e.uid, e.gid)
+                self._owner(fd, e.uid, e.gid, path)
                 os.fchmod(fd, self._file_mode(e.mode))
                 os.utime(fd, (item.mtime, item.mtime))
             finally:
@@ -305,7 +312,7 @@ class _Flattener:
             self.counts.files += 1
         elif e.type is FileType.SYMLINK:
             self._create(lambda: os.symlink(e.linkname, name, dir_fd=pfd), pfd, name, path)
-            self._owner(-1, e.uid, e.gid, name=name, dir_fd=pfd)
+            self._owner(-1, e.uid, e.gid, path, name=name, dir_fd=pfd)
             os.utime(name, (item.mtime, item.mtime), dir_fd=pfd, follow_symlinks=False)
             self.counts.symlinks += 1
         elif e.type is FileType.HARDLINK:
@@ -315,7 +322,7 @@ class _Flattener:
             self.counts.hardlinks += 1
         elif e.type is FileType.FIFO:
             self._create(lambda: os.mkfifo(name, e.mode & 0o777, dir_fd=pfd), pfd, name, path)
-            self._owner(-1, e.uid, e.gid, name=name, dir_fd=pfd)
+            self._owner(-1, e.uid, e.gid, path, name=name, dir_fd=pfd)
             self.counts.files += 1
 
     # -- end --------------------------------------------------------------------------------
@@ -327,7 +334,7 @@ class _Flattener:
             self.tree.checkpoint()
             try:
                 fd = self.tree.dir_fd(path, create=False)  # component by component, no symlinks
-                self._owner(fd, uid, gid)
+                self._owner(fd, uid, gid, path)
                 os.fchmod(fd, mode & 0o7777)
                 os.utime(fd, (mtime, mtime))
             except (OSError, _Refused) as e:

@@ -260,9 +260,9 @@ class LayerItem:
 
     @property
     def mtime(self) -> int:
-        """Modification time recorded in the archive (seconds)."""
+        """Modification time recorded in the archive (seconds), clamped to what file systems store."""
         try:
-            return int(self._member.mtime)
+            return max(-(2**31), min(int(self._member.mtime), 2**34))
         except (TypeError, ValueError, OverflowError):
             return 0
 
