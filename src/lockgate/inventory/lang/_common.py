@@ -1,10 +1,11 @@
 """Shared plumbing for the language extractors: formats, a result collector, purls, safe parsing.
 
-Every format is a :class:`Format` — an id, a cheap path matcher and a parse function that
-fills a :class:`Collector`. A :class:`LangAnalyzer` groups the formats of one ecosystem into
-one :class:`lockgate.fs.model.Analyzer`, so the walker asks a handful of analysers (not one
-per file format) about each entry. Parse functions may raise anything on hostile input; the
-analyser turns every exception into a :class:`CoverageGap` naming the file.
+Every format is a :class:`Format` — an id, a cheap path matcher (with a file-name
+pre-filter) and a parse function that fills a :class:`Collector`. A :class:`LangAnalyzer`
+groups formats into one :class:`lockgate.fs.model.Analyzer`, so the walker asks a handful of
+analysers (not one per file format) about each entry. Parse functions may raise anything on
+hostile input; :func:`run_format` turns every exception into a :class:`CoverageGap` naming
+the file, then merges copies of one package and turns dependency names into purls.
 """
 
 from __future__ import annotations
@@ -170,8 +171,9 @@ def run_format(fmt: Format, content: bytes, path: str, layer: str = "") -> Analy
     col = Collector(path=path, layer=layer)
     try:
         fmt.parse(content, col)
-    except ParseError as exc:
-        return AnalysisResult(packages=tuple(col.packages), gaps=(CoverageGap(path, f"{fmt.id}: {exc}", layer),))
+    except ParseError as exc:  # what was read before the problem is kept
+        partial = resolve_dependencies(merge_copies(col.packages))
+        return AnalysisResult(packages=partial, gaps=(CoverageGap(path, f"{fmt.id}: {exc}", layer),))
     except RecursionError:
         return AnalysisResult(gaps=(CoverageGap(path, f"{fmt.id}: nesting too deep", layer),))
     except MemoryError:
