@@ -81,8 +81,11 @@ def _b64(value: object, what: str) -> bytes:
         raise InputError(f"DSSE envelope: {what} is not valid base64") from None
 
 
-def parse_envelope(data: bytes | str | dict[str, Any]) -> Envelope:
-    """Parse an envelope from JSON (bytes/str) or an already decoded object; malformed input is an InputError."""
+def parse_envelope(data: bytes | str | dict[str, Any], *, allow_unsigned: bool = False) -> Envelope:
+    """Parse an envelope from JSON (bytes/str) or an already decoded object; malformed input is an InputError.
+
+    ``allow_unsigned`` accepts an empty ``signatures`` list (unsigned in-toto layout templates).
+    """
     if isinstance(data, bytes | str):
         if len(data) > MAX_ENVELOPE_BYTES:
             raise InputError(f"DSSE envelope larger than {MAX_ENVELOPE_BYTES} bytes")
@@ -99,7 +102,7 @@ def parse_envelope(data: bytes | str | dict[str, Any]) -> Envelope:
         raise InputError("DSSE envelope: payloadType missing")
     payload = _b64(doc.get("payload"), "payload")
     sigs_raw = doc.get("signatures")
-    if not isinstance(sigs_raw, list) or not sigs_raw:
+    if not isinstance(sigs_raw, list) or (not sigs_raw and not allow_unsigned):
         raise InputError("DSSE envelope: no signatures")
     if len(sigs_raw) > MAX_SIGNATURES:
         raise InputError(f"DSSE envelope: more than {MAX_SIGNATURES} signatures")
