@@ -188,10 +188,20 @@ def match_report(
                     gaps.append(CoverageGap(f"advisory {cand.advisory_id}", str(aff)))
                     continue
                 try:
-                    m = aff.match(version)
+                    m = aff.match(version)  # ranges only: the versions list is checked as a set below
+                    if m is None and version in cand.version_set:
+                        m = compile_affected(cand.ecosystem, cand.full_entry()).match(version)
                 except InputError as e:
-                    gaps.append(CoverageGap(f"{pkg.ecosystem}:{pkg.name}@{version}", f"{cand.advisory_id}: {e}"))
-                    continue
+                    try:
+                        m = None
+                        if version in cand.version_set:
+                            m = compile_affected(cand.ecosystem, cand.full_entry()).match(version)
+                    except InputError:
+                        pass
+                    if m is None:
+                        where = f"{pkg.ecosystem}:{pkg.name}@{version}"
+                        gaps.append(CoverageGap(where, f"{cand.advisory_id}: {e}"))
+                        continue
                 if m is None:
                     continue
                 adv = store.head(cand.rid)

@@ -106,12 +106,22 @@ class FeedInfo:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """An index hit: advisory row id, its id, and the raw OSV ``affected[]`` entry for the package."""
+    """An index hit: advisory row id, its id, and the raw OSV ``affected[]`` entry for the package.
+
+    ``entry`` leaves out the explicit ``versions`` list, which is kept in ``versions`` (and as a
+    set for membership tests): most lookups only need the ranges. :meth:`full_entry` has both.
+    """
 
     rid: int
     advisory_id: str
     ecosystem: str
     entry: Mapping[str, Any]
+    versions: tuple[str, ...] = ()
+    version_set: frozenset[str] = frozenset()
+
+    def full_entry(self) -> dict[str, Any]:
+        """The complete OSV ``affected[]`` entry, ``versions`` included."""
+        return {**self.entry, "versions": list(self.versions)} if self.versions else dict(self.entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +229,17 @@ class Store:
         out = []
         for rid, adv_id, entry, versions in rows:
             e = json.loads(entry)
-            if versions:  # long explicit lists are stored apart: splitting is far cheaper than JSON
-                e["versions"] = versions.split("\n")
-            out.append(Candidate(rid=rid, advisory_id=adv_id, ecosystem=str(e["package"]["ecosystem"]), entry=e))
+            listed = tuple(versions.split("\n")) if versions else tuple(e.pop("versions", ()))
+            out.append(
+                Candidate(
+                    rid=rid,
+                    advisory_id=adv_id,
+                    ecosystem=str(e["package"]["ecosystem"]),
+                    entry=e,
+                    versions=listed,
+                    version_set=frozenset(listed),
+                )
+            )
         return tuple(out)
 
     def advisory(self, rid: int) -> Advisory:
