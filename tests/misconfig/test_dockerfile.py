@@ -65,6 +65,11 @@ USER 0
 }
 
 
+DATA = Path(__file__).parent / "data" / "dockerfiles"
+for _p in sorted(DATA.glob("*.Dockerfile")):
+    SAMPLES[_p.name] = _p.read_text()
+
+
 @pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint reference binary not installed")
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_rules_agree_with_hadolint(tmp_path: Path, name: str) -> None:

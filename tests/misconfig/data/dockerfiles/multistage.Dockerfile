@@ -1,0 +1,10 @@
+ARG GO_VERSION=1.22
+FROM golang:${GO_VERSION} AS build
+WORKDIR /src
+COPY . .
+RUN go build -o /out/app ./cmd/app
+FROM gcr.io/distroless/static-debian12@sha256:0000000000000000000000000000000000000000000000000000000000000000
+COPY --from=build /out/app /app
+USER 65532:65532
+HEALTHCHECK NONE
+ENTRYPOINT ["/app"]
