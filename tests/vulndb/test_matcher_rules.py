@@ -271,3 +271,38 @@ def test_go_stdlib_against_raw_records(corpus: Path, corpus_store: Store, go_ver
     got = {i for fi in result.findings for i in (fi.id, *fi.aliases) if re.match(r"GO-\d{4}-\d+$", i)}
     assert got == expected
     assert len(expected) > 5
+
+
+def test_explicit_versions_list(tmp_path: Path) -> None:
+    listed = _osv("L-1", "PyPI", "listed", [{"introduced": "1.0"}, {"fixed": "1.2"}])
+    listed["affected"][0]["versions"] = ["1.0", "1.1", "0.9.post1"]  # 0.9.post1 lies outside the range
+    only = {
+        "id": "L-2",
+        "modified": "2024",
+        "affected": [{"package": {"ecosystem": "Nonesuch-Ecosystem", "name": "x"}, "versions": ["7"]}],
+    }
+    odd = {
+        "id": "L-3",
+        "modified": "2024",
+        "affected": [
+            {
+                "package": {"ecosystem": "Nonesuch-Ecosystem", "name": "y"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "5"}]}],
+                "versions": ["3"],
+            }
+        ],
+    }
+    store = _db(tmp_path, [listed, only, odd])
+    hit = lambda eco, name, v: [f.id for f in match_report([Package(eco, name, v)], None, store).findings]  # noqa: E731
+    assert hit("PyPI", "listed", "1.1") == ["L-1"]
+    assert hit("PyPI", "listed", "0.9.post1") == ["L-1"]
+    assert hit("PyPI", "listed", "0.9") == []
+    assert hit("PyPI", "listed", "1.2") == []
+    assert hit("Nonesuch-Ecosystem", "x", "7") == ["L-2"]
+    assert hit("Nonesuch-Ecosystem", "x", "8") == []
+    # no ordering is known for this ecosystem: a listed version still matches, others are a gap
+    assert hit("Nonesuch-Ecosystem", "y", "3") == ["L-3"]
+    r = match_report([Package("Nonesuch-Ecosystem", "y", "4")], None, store)
+    assert r.findings == ()
+    assert len(r.gaps) == 1
+    assert "L-3" in r.gaps[0].reason
