@@ -126,6 +126,28 @@ def putty_ppk_v3() -> tuple[str, str]:
     return text, "\n".join(sl)
 
 
+def cosign_key() -> str:
+    """An encrypted cosign key: PKCS#8 EC key sealed with scrypt + NaCl secretbox, base64 JSON in PEM."""
+    import nacl.secret
+
+    der = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    salt, nonce = os.urandom(32), os.urandom(24)
+    key = hashlib.scrypt(b"pw", salt=salt, n=32768, r=8, p=1, dklen=32, maxmem=64 * 1024 * 1024)
+    sealed = nacl.secret.SecretBox(key).encrypt(der, nonce).ciphertext
+    env = {
+        "kdf": {"name": "scrypt", "params": {"N": 32768, "r": 8, "p": 1}, "salt": base64.b64encode(salt).decode()},
+        "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+        "ciphertext": base64.b64encode(sealed).decode(),
+    }
+    body = base64.b64encode(json.dumps(env).encode()).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join(
+        ["-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----", *lines, "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----", ""]
+    )
+
+
 def jwt(payload: dict[str, object], alg: str = "HS256") -> str:
     def enc(b: bytes) -> str:
         return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
@@ -269,6 +291,8 @@ def true_positives() -> tuple[Sample, ...]:
     ]:  # fmt: skip
         body_line = text.splitlines()[1] if not text.startswith("-----BEGIN PGP") else text.splitlines()[2]
         add(rid, f"etc/keys/{rid}.pem", "# key\n" + text, rid, body_line[:40] or text.splitlines()[3][:40])
+    ck = cosign_key()
+    add("cosign", "app/cosign.key", ck, "private-key-cosign", ck.splitlines()[1][:40])
     ppk, lines = putty_ppk_v3()
     add("putty", "home/u/key.ppk", ppk, "private-key-putty", lines.splitlines()[0][:40])
     t = jwt({"sub": str(uuid.uuid4()), "role": "admin", "iat": 1700000000})

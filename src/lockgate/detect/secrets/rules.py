@@ -467,6 +467,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _pem("private-key-encrypted", "Encrypted PKCS#8 private key", "ENCRYPTED PRIVATE KEY", H),
     _pem("private-key-pgp", "PGP private key block", "PGP PRIVATE KEY BLOCK"),
     _rule(
+        "private-key-cosign",
+        "Encrypted cosign/Sigstore private key",
+        H,
+        r"-----BEGIN ENCRYPTED (?:COSIGN|SIGSTORE) PRIVATE KEY-----\s*"
+        + _PEM_BODY
+        + r"\s*-----END ENCRYPTED (?:COSIGN|SIGSTORE) PRIVATE KEY-----",
+        ("begin encrypted cosign private key-----", "begin encrypted sigstore private key-----"),
+        category="private-key",
+        multiline=True,
+    ),
+    _rule(
         "private-key-putty",
         "PuTTY private key",
         C,
