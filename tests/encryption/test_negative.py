@@ -97,7 +97,7 @@ def test_missing_recipient_annotation(tmp_path: Path, enc: Path, keys: dict[str,
     _, m = top_manifest(enc)
     del m["layers"][1]["annotations"][JWE]
     write_manifest(enc, m)
-    with pytest.raises(InputError, match="layer 1 .* has no wrapped-key annotations"):
+    with pytest.raises(InputError, match=r"layer 1 .* has no wrapped-key annotations"):
         _decrypt(enc, tmp_path / "out", keys["rsa"])
     _assert_no_output(tmp_path / "out", _cache())
 
