@@ -1,8 +1,9 @@
 """Map declared licence names (Python classifiers, free-text fields) to SPDX identifiers.
 
 A small hand-kept table: the common names seen in package metadata. Anything not in the
-table is kept as declared (trimmed), so nothing a package says about its licence is lost;
-ambiguous names ("BSD", "GPL" without a version) are kept as declared rather than guessed.
+table is kept as declared (trimmed), so nothing a package says about its licence is lost.
+Bare "BSD"/"GPL"/"LGPL" map the way Trivy maps them (BSD-3-Clause, GPL-2.0-or-later,
+LGPL-2.0-or-later), so reports compare with the peer; the OS extractors share this table.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ _CLASSIFIERS = {
     "MIT License": "MIT",
     "MIT No Attribution License (MIT-0)": "MIT-0",
     "Apache Software License": "Apache-2.0",
+    "BSD License": "BSD-3-Clause",
     "ISC License (ISCL)": "ISC",
     "Mozilla Public License 1.1 (MPL 1.1)": "MPL-1.1",
     "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
@@ -25,6 +27,7 @@ _CLASSIFIERS = {
     "GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later",
     "GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
     "GNU Lesser General Public License v3 or later (LGPLv3+)": "LGPL-3.0-or-later",
+    "GNU Library or Lesser General Public License (LGPL)": "LGPL-2.0-or-later",
     "GNU Affero General Public License v3": "AGPL-3.0-only",
     "GNU Affero General Public License v3 or later (AGPLv3+)": "AGPL-3.0-or-later",
     "Eclipse Public License 1.0 (EPL-1.0)": "EPL-1.0",
@@ -41,6 +44,8 @@ _NAMES = {
     "mit": "MIT",
     "mit license": "MIT",
     "the mit license": "MIT",
+    "bsd": "BSD-3-Clause",
+    "bsd license": "BSD-3-Clause",
     "new bsd license": "BSD-3-Clause",
     "3-clause bsd license": "BSD-3-Clause",
     "bsd-3-clause": "BSD-3-Clause",
@@ -59,6 +64,8 @@ _NAMES = {
     "psf": "PSF-2.0",
     "psf license": "PSF-2.0",
     "python software foundation license": "PSF-2.0",
+    "lgpl": "LGPL-2.0-or-later",
+    "gpl": "GPL-2.0-or-later",
     "gplv2": "GPL-2.0-only",
     "gplv2+": "GPL-2.0-or-later",
     "gplv3": "GPL-3.0-only",
