@@ -328,3 +328,21 @@ def test_exposure_namespaces_and_registry_allow_list(tmp_path: Path) -> None:
     assert ("LG-K8S-005", "j", "a") in got and ("LG-K8S-005", "j", "b") not in got
     # Jobs are not long-running: no probe findings
     assert not any(i in ("LG-K8S-009", "LG-K8S-010") for i, _, _ in got)
+
+
+def test_json_list_with_tabs_falls_back_to_json(tmp_path: Path) -> None:
+    """YAML 1.1 rejects tab indentation; such JSON is still scanned (without positions)."""
+    doc = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+             "spec": {"hostPID": True, "containers": [{"name": "c", "image": "x"}]}},
+        ],
+    }  # fmt: skip
+    p = tmp_path / "list.json"
+    p.write_text(json.dumps(doc, indent="\t"))
+    report = scan_config_paths([p], MisconfigOptions())
+    assert not report.gaps
+    hits = [f for f in report.findings if f.id == "PSS-hostNamespaces"]
+    assert [(f.location.resource_kind, f.location.resource_name) for f in hits] == [("Pod", "a")]
