@@ -209,3 +209,29 @@ def test_yaml_size_limit_applies_json_feeds_may_be_larger(tmp_path: Path) -> Non
     (issue,) = summary.issues
     assert issue.where.endswith("big.yaml")
     assert "exceeds the document limit of 4096" in issue.reason
+
+
+def test_gzipped_nvd_year_file(tmp_path: Path) -> None:
+    import gzip
+
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    metric = {"type": "Primary", "cvssData": {"version": "3.1", "vectorString": vector}}
+    doc = {
+        "format": "NVD_CVE",
+        "version": "2.0",
+        "vulnerabilities": [
+            {"cve": {"id": "CVE-2024-0001", "metrics": {"cvssMetricV31": [metric]}}},
+            {"cve": {"id": "CVE-2024-0002", "metrics": {}}},
+            {"cve": {"id": "not-a-cve"}},
+        ],
+    }  # fmt: skip
+    (tmp_path / "nvd").mkdir()
+    with gzip.open(tmp_path / "nvd" / "nvdcve-2.0-2024.json.gz", "wt") as f:
+        json.dump(doc, f)
+    summary = import_paths(tmp_path / "t.db", [tmp_path / "nvd"], replace=True)
+    assert summary.feeds[0].kinds == ("nvd",)
+    assert summary.records == 1  # CVE-2024-0002 has no vector: nothing to enrich with
+    assert [i.reason for i in summary.issues] == ["missing or malformed cve.id 'not-a-cve'"]
+    with Store(tmp_path / "t.db") as s:
+        (m,) = s.nvd("cve-2024-0001")
+        assert (m.version, m.primary) == ("3.1", True)

@@ -21,6 +21,7 @@ from lockgate.vulndb.feeds import alpine, debian, nvd
 from lockgate.vulndb.model import Advisory
 from lockgate.vulndb.osv.ingest import (
     DOC_SUFFIXES,
+    GZ_DOC_SUFFIXES,
     ImportIssue,
     advisories_from_document,
     decode_document,
@@ -68,7 +69,7 @@ def _iter_inputs(path: Path, limits: Limits, issues: list[ImportIssue]) -> Itera
             rel = p.relative_to(path)
             if any(part.startswith(".") for part in rel.parts) or not p.is_file():
                 continue
-            if p.name == "list" or p.suffix.lower() in DOC_SUFFIXES:
+            if p.name == "list" or p.name.lower().endswith(DOC_SUFFIXES + GZ_DOC_SUFFIXES):
                 yield from iter_documents(p, limits, issues)
         return
     yield from iter_documents(path, limits, issues)
@@ -83,7 +84,7 @@ def iter_records(
         raise NotFoundError(f"{path}: no such file or directory")
     secdb: list[tuple[str, Any]] = []
     for where, data in _iter_inputs(path, limits, issues):
-        if not where.lower().endswith(DOC_SUFFIXES):
+        if not where.lower().endswith(DOC_SUFFIXES + GZ_DOC_SUFFIXES):
             text = data.decode("utf-8", errors="replace")
             if debian.is_debian_list(text):
                 kinds.add("debian-list")

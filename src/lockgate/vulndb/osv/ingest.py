@@ -8,8 +8,10 @@ cannot be read is returned as an :class:`ImportIssue` (file and reason), never r
 
 from __future__ import annotations
 
+import gzip
 import json
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +40,15 @@ class _YamlLoader(_Base):  # type: ignore[misc]
 
 
 DOC_SUFFIXES = (".json", ".yaml", ".yml")
+GZ_DOC_SUFFIXES = tuple(f"{s}.gz" for s in DOC_SUFFIXES)
+"""Gzipped documents (NVD's ``nvdcve-2.0-2024.json.gz``) are read transparently."""
 MAX_JSON_FEED_BYTES = 1024 * 1024 * 1024
 """JSON feed files can be large (the Debian tracker JSON, NVD year files); YAML keeps the settings limit."""
 
 
 def document_limit(name: str, limits: Limits) -> int:
     """Largest accepted size of a document: the YAML limit, or :data:`MAX_JSON_FEED_BYTES` for JSON."""
-    if name.lower().endswith((".yaml", ".yml")):
+    if name.lower().removesuffix(".gz").endswith((".yaml", ".yml")):
         return limits.max_yaml_bytes
     return max(limits.max_yaml_bytes, MAX_JSON_FEED_BYTES)
 
@@ -119,7 +123,7 @@ def decode_document(data: bytes, name: str, limits: Limits) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text") from None
-    lower = name.lower()
+    lower = name.lower().removesuffix(".gz")
     if lower.endswith((".yaml", ".yml")):
         return load_yaml(text, max_aliases=limits.max_yaml_aliases)
     try:
@@ -138,7 +142,7 @@ def iter_documents(path: Path, limits: Limits, issues: list[ImportIssue]) -> Ite
             rel = p.relative_to(path)
             if any(part.startswith(".") for part in rel.parts) or not p.is_file():
                 continue
-            if p.suffix.lower() in DOC_SUFFIXES:
+            if p.name.lower().endswith(DOC_SUFFIXES + GZ_DOC_SUFFIXES):
                 yield from _read_file(p, limits, issues)
         return
     if zipfile.is_zipfile(path):
@@ -154,9 +158,16 @@ def _read_file(p: Path, limits: Limits, issues: list[ImportIssue]) -> Iterator[t
         if size > limit:
             issues.append(ImportIssue(str(p), f"{size} bytes exceeds the document limit of {limit}"))
             return
-        data = p.read_bytes()
-    except OSError as e:
-        issues.append(ImportIssue(str(p), f"cannot read: {e.strerror or e}"))
+        if p.name.lower().endswith(".gz"):
+            with gzip.open(p, "rb") as f:
+                data = f.read(limit + 1)
+            if len(data) > limit:
+                issues.append(ImportIssue(str(p), f"decompresses past the document limit of {limit} bytes"))
+                return
+        else:
+            data = p.read_bytes()
+    except (OSError, EOFError, zlib.error) as e:
+        issues.append(ImportIssue(str(p), f"cannot read: {getattr(e, 'strerror', None) or e}"))
         return
     yield str(p), data
 
