@@ -306,3 +306,24 @@ def test_explicit_versions_list(tmp_path: Path) -> None:
     assert r.findings == ()
     assert len(r.gaps) == 1
     assert "L-3" in r.gaps[0].reason
+
+
+@pytest.mark.parametrize(
+    ("family", "version", "codename", "pkg_eco", "want"),
+    [
+        ("debian", "11.6", "bullseye", "deb", ("Debian:11",)),
+        ("debian", "bullseye/sid", "bullseye", "deb", ("Debian:11",)),
+        ("debian", "3.0", "woody", "deb", ("Debian:3.0",)),
+        ("ubuntu", "22.04.3", "jammy", "deb", ("Ubuntu:22.04", "Ubuntu:22.04:LTS", "Ubuntu:Pro:22.04:LTS")),
+        ("alpine", "3.20.1", "", "apk", ("Alpine:v3.20",)),
+        ("alpine", "3.19_alpha20231219", "", "apk", ("Alpine:v3.19",)),
+        ("rocky", "9.3", "", "rpm", ("Rocky Linux:9",)),
+        ("almalinux", "8.9", "", "rpm", ("AlmaLinux:8",)),
+        ("rhel", "9.3", "", "rpm", ()),
+        ("debian", "12.5", "bookworm", "apk", ()),
+    ],
+)
+def test_os_release_ecosystems(family: str, version: str, codename: str, pkg_eco: str, want: tuple[str, ...]) -> None:
+    from lockgate.vulndb.matcher import os_ecosystems
+
+    assert os_ecosystems(OSInfo(family, version, codename), pkg_eco) == want

@@ -91,8 +91,8 @@ def os_ecosystems(os: OSInfo | None, pkg_ecosystem: str) -> tuple[str, ...]:
             return (f"Ubuntu:{v}", f"Ubuntu:{v}:LTS", f"Ubuntu:Pro:{v}:LTS")
         return ()
     if pkg_ecosystem == "apk":
-        if family == "alpine" and version:
-            return (f"Alpine:v{'.'.join(version.split('.')[:2])}",)
+        if family == "alpine" and (m := re.match(r"(\d+)\.(\d+)", version)):
+            return (f"Alpine:v{m.group(1)}.{m.group(2)}",)
         if family in ("wolfi", "chainguard"):
             return (family.capitalize(),)
         return ()
