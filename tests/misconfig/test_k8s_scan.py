@@ -198,10 +198,11 @@ def test_bad_inputs_become_gaps_and_the_scan_continues(tmp_path: Path, manifest:
     (d / "junk.yaml").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
     (d / "big.yaml").write_text("a: " + "x" * 5000 + "\n")
     (d / "unrelated.yaml").write_text("just: some\nconfig: true\n")
+    (d / "deep.yaml").write_text("[" * 3000 + "]" * 3000)
     settings = Settings(limits=Limits(max_yaml_bytes=4096))
     report = scan_config_paths([d], MisconfigOptions(), settings)
     gaps = {Path(g.where).name: g.reason for g in report.gaps}
-    assert set(gaps) == {"broken.yaml", "laughs.yaml", "junk.yaml", "big.yaml"}, gaps
+    assert set(gaps) == {"broken.yaml", "laughs.yaml", "junk.yaml", "big.yaml", "deep.yaml"}, gaps
     assert "alias" in gaps["laughs.yaml"] and "limit" in gaps["big.yaml"] and "binary" in gaps["junk.yaml"]
     assert all("\n" not in r for r in gaps.values())
     assert {f.location.path for f in report.findings} == {str(d / "good.yaml")}
@@ -346,3 +347,40 @@ def test_json_list_with_tabs_falls_back_to_json(tmp_path: Path) -> None:
     assert not report.gaps
     hits = [f for f in report.findings if f.id == "PSS-hostNamespaces"]
     assert [(f.location.resource_kind, f.location.resource_name) for f in hits] == [("Pod", "a")]
+
+
+HELM_OUTPUT = """\
+---
+# Source: web/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: release-web
+---
+# Source: web/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: release-web
+  labels:
+    helm.sh/chart: web-0.1.0
+spec:
+  template:
+    spec:
+      hostIPC: true
+      containers:
+        - name: web
+          image: "nginx:1.16.0"
+"""
+
+
+def test_helm_template_output_on_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(HELM_OUTPUT.encode())))
+    report = scan_config_paths(["-"], MisconfigOptions())
+    (f,) = [f for f in report.findings if f.id == "PSS-hostNamespaces"]
+    line, col = _pos(HELM_OUTPUT, "hostIPC: true", "hostIPC")
+    assert (f.location.path, f.location.start_line, f.location.column) == ("-", line, col)
+    assert f.location.resource_name == "release-web"
