@@ -127,7 +127,7 @@ class _Tree:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise _Refused(f"{known!r} is a symlink or not a directory; not followed") from None
                 raise
-            if len(self._fds) > 256:
+            if len(self._fds) > 64:
                 self.forget()  # the parent is no longer needed; pinned ones stay open
             self._fds[known] = nfd
             fd = nfd

@@ -17,6 +17,8 @@ OPAQUE_MARKER = ".wh..wh..opq"
 _AUFS_META_PREFIX = ".wh..wh."
 MAX_PATH_CHARS = 4096
 """Longest archive path accepted (Linux PATH_MAX); longer names only serve to exhaust resources."""
+MAX_PATH_DEPTH = 256
+"""Deepest archive path accepted; keeps recursive removal and descriptor use bounded."""
 
 
 class UnsafePathError(InputError):
@@ -39,6 +41,8 @@ def normalize(name: str) -> str:
     parts = [p for p in stripped.split("/") if p not in ("", ".")]
     if ".." in parts:
         raise UnsafePathError(f"path {name!r} climbs out of the root with '..'")
+    if len(parts) > MAX_PATH_DEPTH:
+        raise UnsafePathError(f"path is {len(parts)} levels deep (limit {MAX_PATH_DEPTH}): {name[:60]!r}...")
     return "/".join(parts)
 
 
