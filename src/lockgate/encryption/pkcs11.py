@@ -1,7 +1,8 @@
 """PKCS#11 key wrapping (``org.opencontainers.image.enc.keys.pkcs11``), ocicrypt's JSON format.
 
 The layer options are RSA-OAEP encrypted for each recipient (SHA-256 with MGF1-SHA-256, ocicrypt's default,
-recorded as ``"hash":"sha256"``; ``sha1`` and an empty hash are read as SHA-1, as ocicrypt does) into
+recorded as ``"hash":"sha256"``; ``OCICRYPT_OAEP_HASHALG=sha1`` selects SHA-1 as in ocicrypt, which tokens
+such as SoftHSM 2.6 need; ``sha1`` and an empty hash are read as SHA-1, as ocicrypt does) into
 ``{"version":0,"recipients":[{"version":0,"blob":<b64>,"hash":"sha256"}]}``. Recipients are RFC 7512 URIs
 of RSA keys in a token (encryption with the token's public key) or RSA public key files; unwrapping runs
 in the token, so the private key never leaves it. Token access reuses :mod:`lockgate.trust.keys.pkcs11`.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,26 +23,35 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lockgate.errors import ConfigError, InputError, UnavailableError
 
-_HASHES = {"sha256": "SHA256", "sha1": "SHA1", "": "SHA1"}
+_HASHES = {"sha256": ("SHA256", "SHA256"), "sha1": ("SHA_1", "SHA1"), "": ("SHA_1", "SHA1")}
 
 
-def _software_encrypt(path: Path, data: bytes) -> bytes:
+def wrap_hash() -> str:
+    """The OAEP hash for new wrappings: ``$OCICRYPT_OAEP_HASHALG`` (``sha1``/``sha256``), default sha256."""
+    name = os.environ.get("OCICRYPT_OAEP_HASHALG", "").lower() or "sha256"
+    if name not in ("sha1", "sha256"):
+        raise ConfigError(f"unsupported OCICRYPT_OAEP_HASHALG {name!r} (sha1 or sha256)")
+    return name
+
+
+def _software_encrypt(path: Path, data: bytes, hash_name: str) -> bytes:
     from lockgate.encryption.keys import load_public_key
 
     key = load_public_key(path)
     if not isinstance(key, rsa.RSAPublicKey):
         raise ConfigError(f"{path}: PKCS#11 recipients must be RSA keys")
-    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    algo: hashes.HashAlgorithm = hashes.SHA256() if hash_name == "sha256" else hashes.SHA1()  # noqa: S303
+    oaep = padding.OAEP(mgf=padding.MGF1(algo), algorithm=algo, label=None)
     return key.encrypt(data, oaep)
 
 
 def _mechanism_param(hash_name: str) -> tuple[Any, Any, None]:
     from pkcs11 import MGF, Mechanism
 
-    name = _HASHES.get(hash_name)
-    if name is None:
+    names = _HASHES.get(hash_name)
+    if names is None:
         raise InputError(f"unsupported OAEP hash {hash_name!r} in PKCS#11 wrapped key")
-    return getattr(Mechanism, name), getattr(MGF, name), None
+    return getattr(Mechanism, names[0]), getattr(MGF, names[1]), None
 
 
 def _token_op(uri: str, data: bytes, decrypt: bool, hash_name: str = "sha256") -> bytes:
@@ -68,9 +79,13 @@ def _token_op(uri: str, data: bytes, decrypt: bool, hash_name: str = "sha256") -
 def wrap(recipients: Sequence[str], data: bytes) -> bytes:
     """ocicrypt's PKCS#11 JSON for ``recipients`` (``pkcs11:`` URIs or RSA public key files)."""
     out = []
+    hash_name = wrap_hash()
     for r in recipients:
-        blob = _token_op(r, data, decrypt=False) if r.startswith("pkcs11:") else _software_encrypt(Path(r), data)
-        out.append({"version": 0, "blob": base64.b64encode(blob).decode(), "hash": "sha256"})
+        if r.startswith("pkcs11:"):
+            blob = _token_op(r, data, decrypt=False, hash_name=hash_name)
+        else:
+            blob = _software_encrypt(Path(r), data, hash_name)
+        out.append({"version": 0, "blob": base64.b64encode(blob).decode(), "hash": hash_name})
     return json.dumps({"version": 0, "recipients": out}, separators=(",", ":")).encode()
 
 
