@@ -160,7 +160,106 @@ def verify_attestation_cmd(
     _say(ctx, f"Verified OK: {len(result.passed)} attestation(s) for {result.digest}")
 
 
+@step_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
+def step_run(
+    ctx: typer.Context,
+    command: list[str] | None = typer.Argument(None, help="The step's command (after --)."),
+    name: str = typer.Option(..., "--name", "-n", help="Step name (as in the layout)."),
+    key: str = typer.Option(..., "--key", help="Functionary's private key file, pkcs11: URI or plug-in URI."),
+    materials: list[str] | None = typer.Option(None, "--materials", "-m", help="Paths hashed before the command."),
+    products: list[str] | None = typer.Option(None, "--products", "-p", help="Paths hashed after the command."),
+    metadata_dir: Path = typer.Option(Path(), "--metadata-directory", "-d", help="Where to write the link."),
+    base_path: Path | None = typer.Option(None, "--base-path", help="Directory paths are relative to (and cwd)."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help="Glob of paths not to record (repeatable)."),
+    lstrip: list[str] | None = typer.Option(None, "--lstrip-paths", help="Prefix removed from recorded paths."),
+    record_streams: bool = typer.Option(False, "--record-streams", "-s", help="Keep stdout/stderr in the link."),
+    dsse: bool = typer.Option(False, "--use-dsse", help="Write a DSSE envelope instead of a Metablock."),
+    timeout: float | None = typer.Option(None, "--run-timeout", help="Seconds before the command is stopped."),
+) -> None:
+    """Run CMD and record materials, products and the command in a signed in-toto link
+    (<step>.<keyid[:8]>.link); materials and products default to the working directory."""
+    from lockgate.attest.intoto.artifacts import DEFAULT_EXCLUDES
+    from lockgate.attest.intoto.link import run_step
+    from lockgate.cli.trust import _password
+    from lockgate.trust.keys.resolve import load_signer
+
+    signer = load_signer(key, _password)
+    cmd = list(command or [])
+    res = run_step(
+        name, cmd, signer,
+        materials=materials if materials is not None else ["."],
+        products=products if products is not None else ["."],
+        out_dir=metadata_dir, base_path=base_path,
+        exclude=[*DEFAULT_EXCLUDES, *(exclude or [])], lstrip=lstrip or [],
+        record_streams=record_streams, dsse=dsse, timeout=timeout,
+    )  # fmt: skip
+    _say(ctx, f"wrote {res.path} ({len(res.link['materials'])} materials, {len(res.link['products'])} products)")
+    typer.echo(str(res.path))
+    if res.return_value != 0:
+        raise typer.Exit(res.return_value if 0 < res.return_value < 256 else 1)
+
+
+@step_app.command("sign-layout")
+def step_sign_layout(
+    ctx: typer.Context,
+    layout: Path = typer.Argument(..., help="Layout (or unsigned template) to sign."),
+    key: list[str] = typer.Option(..., "--key", help="Layout owner's private key (repeatable)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Signed layout file to write."),
+    expires: str | None = typer.Option(None, "--expires", help="Expiry (ISO 8601; default: the layout's or 30 days)."),
+    dsse: bool = typer.Option(False, "--use-dsse", help="Write a DSSE envelope instead of a Metablock."),
+) -> None:
+    """Sign an in-toto layout with the owners' keys (existing signatures are replaced)."""
+    from lockgate.attest.intoto.layout import parse_time, sign_layout
+    from lockgate.attest.intoto.metadata import load_metadata
+    from lockgate.cli.trust import _password
+    from lockgate.trust.keys.resolve import load_signer
+
+    md = load_metadata(_read_input(layout, "layout"), str(layout))
+    signers = [load_signer(k, _password) for k in key]
+    when = parse_time(expires, "--expires") if expires else None
+    write_output(sign_layout(md.signed, signers, dsse=dsse, expires=when), out)
+    _say(ctx, f"wrote {out}")
+
+
+def verify_pipeline_cmd(
+    ctx: typer.Context,
+    layout: Path = typer.Option(..., "--layout", "-l", help="Signed root layout."),
+    layout_key: list[str] = typer.Option(
+        ..., "--layout-key", "--verification-keys", "-k", help="Layout owner's public key; each must have signed."
+    ),
+    links: Path = typer.Option(Path(), "--links", "--link-dir", help="Directory holding <step>.<keyid>.link files."),
+    workdir: Path | None = typer.Option(None, "--workdir", help="Where inspections run (default: cwd)."),
+    no_inspections: bool = typer.Option(False, "--no-inspections", help="Do not run the layout's inspections."),
+    inspection_timeout: float = typer.Option(60.0, "--inspection-timeout", help="Seconds per inspection."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Verify a supply chain against an in-toto layout; exit 1 with a one-line reason when it fails."""
+    import json
+
+    from lockgate.attest.intoto.verify import verify_pipeline
+    from lockgate.trust.keys.resolve import load_verifier
+
+    check_format(fmt, {Format.TABLE, Format.JSON}, "verify-pipeline")
+    keys = [load_verifier(k) for k in layout_key]
+    res = verify_pipeline(
+        _read_input(layout, "layout"), keys, links, workdir=workdir, run_inspections=not no_inspections,
+        inspection_timeout=inspection_timeout,
+    )  # fmt: skip
+    if fmt == Format.JSON:
+        write_output(json.dumps(res.to_dict(), indent=2), None)
+    else:
+        for step, kids in res.steps.items():
+            typer.echo(f"OK   step {step}: links by {', '.join(k[:8] for k in kids)}")
+        for name in res.inspections:
+            typer.echo(f"OK   inspection {name}")
+        for note in res.notes:
+            typer.echo(f"note {note}")
+    _say(ctx, "Verified OK: the supply chain passed all checks")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the attestation commands to the root app."""
     app.command("attest")(attest_cmd)
     app.command("verify-attestation")(verify_attestation_cmd)
+    app.add_typer(step_app, name="step")
+    app.command("verify-pipeline")(verify_pipeline_cmd)
