@@ -235,3 +235,11 @@ def test_gzipped_nvd_year_file(tmp_path: Path) -> None:
     with Store(tmp_path / "t.db") as s:
         (m,) = s.nvd("cve-2024-0001")
         assert (m.version, m.primary) == ("3.1", True)
+
+
+def test_database_path_with_uri_characters(corpus: Path, tmp_path: Path) -> None:
+    db = tmp_path / "we?ird #dir %20" / "lock gate.db"
+    import_paths(db, [corpus / "debian-dsa/data/DTSA/list"], replace=True)
+    import_paths(db, [corpus / "alpine-secdb/v3.3/main.json"])  # copies the existing file first
+    with Store(db) as s:
+        assert s.advisory_count() > 208

@@ -86,6 +86,11 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
+def _ro_uri(path: Path) -> str:
+    """A read-only SQLite URI for ``path`` (percent-encoded, so ``?`` or ``#`` in names are safe)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
@@ -152,7 +157,7 @@ class Store:
                 f"no advisory database at {self.path} (run `lockgate db import PATH` or `lockgate db update`)"
             )
         try:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._db = sqlite3.connect(_ro_uri(self.path), uri=True, check_same_thread=False)
             row = self._db.execute("SELECT version FROM schema_version").fetchone()
         except sqlite3.DatabaseError as e:
             raise InputError(f"{self.path}: not a lockgate advisory database ({e})") from None
@@ -322,7 +327,7 @@ class StoreBuilder:
             self._db.execute("PRAGMA journal_mode=MEMORY")
             if self.path.is_file() and not replace:
                 Store(self.path).close()  # validates the schema before copying
-                src = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                src = sqlite3.connect(_ro_uri(self.path), uri=True)
                 try:
                     src.backup(self._db)
                 finally:
