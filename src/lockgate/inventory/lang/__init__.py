@@ -1,8 +1,19 @@
 """Language-package extractors: Python, Node.js, Go, Java, Ruby, Rust, PHP and .NET.
 
-Each ecosystem module defines its file formats and one :class:`~lockgate.fs.model.Analyzer`;
-:func:`language_analyzers` lists them for the inventory registry, :func:`extract` parses a
-single file as a named format (tests, tools, ``scan`` of one lock file).
+Format ids (for :func:`extract`): ``python-metadata`` (dist-info/egg-info), ``python-archive``
+(.whl/.egg), ``poetry.lock``, ``Pipfile.lock``, ``uv.lock``, ``requirements.txt``;
+``package.json`` (installed), ``package-lock.json``, ``yarn.lock``, ``pnpm-lock.yaml``;
+``go.mod``, ``go.sum``, ``binary`` (Go build info, cargo-auditable); ``jar``,
+``gradle.lockfile``; ``gemspec``, ``Gemfile.lock``; ``Cargo.lock``; ``composer.lock``,
+``installed.json``; ``deps.json``, ``packages.lock.json``.
+
+Ecosystems are OSV's names; versions as OSV writes them (Go and Composer without the
+leading ``v``; purls keep the ecosystem's own spelling). ``Package.dependencies`` holds
+purls where the file pins the target, else names. Dependency groups are in
+``metadata["dep_groups"]`` (``dev``, ``optional``, ``bundled``, comma-separated).
+
+:func:`language_analyzers` gives the walker three analysers; :func:`extract` parses one file
+as a named format and never raises for bad content (coverage gaps instead).
 """
 
 from __future__ import annotations
