@@ -327,3 +327,21 @@ def test_os_release_ecosystems(family: str, version: str, codename: str, pkg_eco
     from lockgate.vulndb.matcher import os_ecosystems
 
     assert os_ecosystems(OSInfo(family, version, codename), pkg_eco) == want
+
+
+def test_nvd_primary_score_wins_over_secondary(tmp_path: Path) -> None:
+    secondary = {**_metric(V31_CRITICAL), "source": "cna@example.invalid", "type": "Secondary"}
+    nvd = tmp_path / "nvd.json"
+    nvd.write_text(
+        json.dumps(
+            {
+                "vulnerabilities": [
+                    {"cve": {"id": "CVE-2024-3000", "metrics": {"cvssMetricV31": [secondary, _metric(V31_MEDIUM)]}}}
+                ]
+            }
+        )
+    )
+    store = _db(tmp_path, [_osv("B-1", "npm", "q", FIX_2, aliases=["CVE-2024-3000"])], nvd)
+    (f,) = match([Package("npm", "q", "1.0.0")], None, store)
+    assert (f.id, f.severity, f.severity_source) == ("CVE-2024-3000", Severity.MEDIUM, "nvd_cvss_v3")
+    assert {vec for _, vec, _ in f.cvss} == {V31_CRITICAL, V31_MEDIUM}

@@ -119,21 +119,22 @@ def rate(
 ) -> Rating:
     """Rate one vulnerability from the advisories (and their matched ``affected`` entries) that report it."""
     # every vector, advisory ones first, then NVD (primary before secondary)
-    vectors: list[tuple[str, str, float, Severity, str]] = []
+    # (version, vector, score, severity, source label, trust rank: advisory 0, NVD primary 1, other scorer 2)
+    vectors: list[tuple[str, str, float, Severity, str, int]] = []
     seen: set[str] = set()
     own = [s for a in advisories for s in a.severity if s.type in _CVSS_TYPES] + _entry_vectors(entries)
     for s in own:
         scored = score_vector(s.score)
         if scored and s.score not in seen:
             seen.add(s.score)
-            vectors.append((scored[0], s.score, scored[1], scored[2], "cvss_v"))
+            vectors.append((scored[0], s.score, scored[1], scored[2], "cvss_v", 0))
     if cve and nvd is not None:
         for m in sorted(nvd(cve), key=lambda m: not m.primary):
             scored = score_vector(m.vector)
             if scored and m.vector not in seen:
                 seen.add(m.vector)
-                vectors.append((scored[0], m.vector, scored[1], scored[2], "nvd_cvss_v"))
-    triples = tuple((v, vec, score) for v, vec, score, _, _ in vectors)
+                vectors.append((scored[0], m.vector, scored[1], scored[2], "nvd_cvss_v", 1 if m.primary else 2))
+    triples = tuple((v[0], v[1], v[2]) for v in vectors)
 
     if os_package and (d := _distro(entries)) is not None:
         return Rating(d[0], d[1], triples)
@@ -141,8 +142,8 @@ def rate(
     if rated:
         best_rank = max(_VERSION_RANK[v[0][0]] for v in rated)
         top = [v for v in rated if _VERSION_RANK[v[0][0]] == best_rank]
-        # the advisory's own vectors of that version win over NVD's; then the higher score
-        chosen = min(top, key=lambda v: (v[4] != "cvss_v", -v[2]))
+        # the advisory's own vectors of that version win over NVD's (primary before others); then the higher score
+        chosen = min(top, key=lambda v: (v[5], -v[2]))
         return Rating(chosen[3], f"{chosen[4]}{chosen[0][0]}", triples)
     for a in advisories:
         word = a.database_specific.get("severity")
