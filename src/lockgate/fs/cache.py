@@ -82,6 +82,7 @@ class LayerCache:
             try:
                 conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last write on power loss is fine
                 if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                     conn.executescript(
                         "DROP TABLE IF EXISTS layers; DROP TABLE IF EXISTS results;"

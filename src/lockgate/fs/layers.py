@@ -313,7 +313,6 @@ class LayerStream:
         self.diff_id: str | None = None
         self.entries = 0
         self._tar: tarfile.TarFile | None = None
-        self._hashing: _Hashing | None = None
         self._broken = False
         self._raw: BinaryIO | None = None
         self._gen: Generator[LayerItem, None, None] | None = None
@@ -438,7 +437,6 @@ class LayerStream:
         errors = _low_level_errors()
         counted = _Counting(raw, self._progress)
         hashing = _Hashing(_decompressor(counted, compression), counted, self._limits, self.what)
-        self._hashing = hashing
         reader: _Hashing | _Pipe = hashing
         if self.threaded:
             reader = self._pipe = _Pipe(hashing)
