@@ -126,6 +126,7 @@ def test_image_config_from_built_image(tmp_path: Path) -> None:
     img = build_image(tmp_path / "img", root, env=[f"POSTGRES_PASSWORD={pw}", "HOME=/root"], labels=["a=b"])
     findings = scan_image_config(load_image(open_source(img.oci_ref)).config)
     assert [(f.id, f.location.path) for f in findings] == [("config-env-secret", "image-config:env/POSTGRES_PASSWORD")]
+    assert findings[0].title == "Environment variable POSTGRES_PASSWORD: *****"  # passwords show no prefix
 
 
 @pytest.mark.slow

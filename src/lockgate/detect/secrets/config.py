@@ -43,12 +43,17 @@ def _named(rule_id: str, title: str, name: str, value: str, loc: Location) -> Fi
         kind=FindingKind.SECRET,
         id=rule_id,
         severity=Severity.HIGH,
-        title=f"{title} {name}: {redact(value.strip(chr(34) + chr(39)))}",
+        title=f"{title} {name}: {redact(value, hint=False)}",
         description=f"{title} {name} holds what looks like a credential; the value is redacted.",
         severity_source="lockgate",
         remediation="Pass secrets at run time (secret mounts, orchestrator secrets), not in the image config.",
         location=loc,
     )
+
+
+def _reported(span: tuple[int, int], known: list[int]) -> bool:
+    """True when a rule match already starts inside ``span`` (same value, reported once)."""
+    return any(span[0] <= c < span[1] for c in known)
 
 
 def _history_layers(config: ImageConfig) -> list[str]:
@@ -90,20 +95,21 @@ def scan_image_config(config: ImageConfig, scanner: SecretScanner | None = None)
         if not matches and SENSITIVE_NAME.search(key) and _plausible(value):
             add(_named("config-label-secret", "Label", key, value, loc))
     for i, (h, layer) in enumerate(zip(config.history, _history_layers(config), strict=True), start=1):
-        text = h.created_by
+        text = h.created_by.encode("utf-8", "replace").decode("latin-1")  # str offsets == byte offsets
         if not text:
             continue
         loc = Location(path="image-config:history", start_line=i, end_line=i, layer=layer)
-        matches = sc.scan(text.encode(), "")
+        matches = sc.scan(text.encode("latin-1"), "")
         for m in matches:
             add(dataclasses.replace(match_to_finding(m, loc.path, layer), location=loc))
-        known = {m.redacted for m in matches}
+        known = [m.column - 1 for m in matches if m.start_line == 1]  # offsets of secrets a rule already named
+
         for pm in _PAIR.finditer(text):
             name, value = pm.group(1), pm.group(2)
-            if redact(value.strip("\"'")) not in known and SENSITIVE_NAME.search(name) and _plausible(value):
+            if not _reported(pm.span(2), known) and SENSITIVE_NAME.search(name) and _plausible(value):
                 add(_named("config-history-secret", "Build variable", name, value, loc))
         for fm in _FLAG.finditer(text):
-            if redact(fm.group(1).strip("\"'")) not in known and _plausible(fm.group(1)):
+            if not _reported(fm.span(1), known) and _plausible(fm.group(1)):
                 add(
                     _named(
                         "config-history-secret",

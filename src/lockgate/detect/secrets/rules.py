@@ -42,6 +42,8 @@ class Rule:
     category: str = ""
     multiline: bool = False
     """The match may continue past the line holding the keyword (PEM bodies)."""
+    hint: bool = True
+    """Show a short prefix of the secret in findings (False for free-form passwords)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ def _rule(
     path: str | None = None,
     placeholder_check: bool = False,
     multiline: bool = False,
+    hint: bool = True,
     flags: int = 0,
 ) -> Rule:
     return Rule(
@@ -94,6 +97,7 @@ def _rule(
         placeholder_check=placeholder_check,
         category=category,
         multiline=multiline,
+        hint=hint,
     )
 
 
@@ -430,6 +434,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         ("_authtoken", "_auth", "_password"),
         path=r"(^|/)\.?npmrc$",
         placeholder_check=True,
+        hint=False,
         category="npm",
     ),
     _rule(
@@ -507,6 +512,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         ("://",),
         placeholder_check=True,
         min_entropy=2.0,
+        hint=False,
         category="URL",
     ),
     _rule(
@@ -518,6 +524,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         path=r"(^|/)[._]netrc$",
         placeholder_check=True,
         multiline=True,
+        hint=False,
         category="netrc",
     ),
     _rule(
@@ -547,6 +554,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         ("password:",),
         context=("clusters:", "users:"),
         placeholder_check=True,
+        hint=False,
         category="Kubernetes",
     ),
 )

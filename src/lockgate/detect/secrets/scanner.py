@@ -101,7 +101,7 @@ class SecretScanner:
                     start_line=start_line,
                     end_line=start_line + content.count(b"\n", start, end),
                     column=start - line_start + 1,
-                    redacted=redact(secret),
+                    redacted=redact(secret, hint=rule.hint),
                 )
                 found += 1
                 if found >= MAX_MATCHES_PER_RULE:
