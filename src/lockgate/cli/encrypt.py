@@ -137,13 +137,15 @@ def decrypt(
 
 
 def keyprovider(
-    config: Path = typer.Option(..., "--config", help="Provider config (kek_file, verifier_key, nonce_dir, claims)."),
+    config: Path = typer.Option(
+        ..., "--provider-config", help="Provider config (kek_file, verifier_key, nonce_dir, issuer, claims)."
+    ),
     issue_nonce: bool = typer.Option(False, "--issue-nonce", help="Print a fresh single-use nonce and exit."),
 ) -> None:
     """Reference ocicrypt key provider: protocol JSON on stdin/stdout; keys released only against evidence.
 
     Register it for ocicrypt (skopeo, containerd) or lockgate in $OCICRYPT_KEYPROVIDER_CONFIG as
-    {"key-providers": {"NAME": {"cmd": {"path": "lockgate", "args": ["keyprovider", "--config", FILE]}}}}.
+    {"key-providers": {"NAME": {"cmd": {"path": "lockgate", "args": ["keyprovider", "--provider-config", FILE]}}}}.
     Decrypting parties pass a JWT signed by the configured verifier over a nonce from --issue-nonce.
     """
     from lockgate.encryption.keyprovider import ProviderConfig, serve

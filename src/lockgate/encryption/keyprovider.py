@@ -6,11 +6,13 @@ Client: providers are configured as ocicrypt does, in the JSON file named by ``O
 ``KeyProviderKeyWrapProtocolInput`` JSON on the command's stdin, the answer its ``…Output`` JSON on stdout
 (``[]byte`` fields as base64, as Go's ``encoding/json`` writes them). gRPC providers are not supported.
 
-Reference provider (``lockgate keyprovider --config FILE``): wraps layer options with AES-256-GCM under a
-key-encryption key it holds; unwraps only when the decrypt parameters carry a JWT signed by the configured
-verifier key (an attestation service), whose ``nonce`` was issued by ``lockgate keyprovider nonce`` and is
-unused and unexpired, whose ``exp`` is in the future, and whose claims equal the policy's. Nonces are
-single-use (the file is removed when consumed). A host name or any other unsigned claim is never enough.
+Reference provider (``lockgate keyprovider --provider-config FILE``): wraps layer options with AES-256-GCM
+under a key-encryption key it holds; unwraps only when the decrypt parameters carry a JWT signed by the
+configured verifier key (an attestation service) whose ``nonce`` was issued by
+``lockgate keyprovider --issue-nonce`` and is unexpired, whose ``exp`` is in the future, whose ``iss`` and
+claims equal the policy's. A nonce binds to the first evidence that names it (one decryption session, one
+unwrap per layer) until it expires; other evidence naming it is refused. A host name or any other unsigned
+claim is never enough.
 This is how decryption is bound to attested platforms (e.g. a confidential-computing key broker).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import secrets
@@ -176,24 +179,38 @@ class ProviderConfig:
 
 
 def issue_nonce(cfg: ProviderConfig) -> str:
-    """A fresh single-use nonce, recorded in the nonce directory."""
+    """A fresh nonce, recorded in the nonce directory; it binds to the first evidence that names it."""
     cfg.nonce_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     nonce = secrets.token_urlsafe(32)
     (cfg.nonce_dir / nonce).write_text(str(int(time.time())))
     return nonce
 
 
-def _consume_nonce(cfg: ProviderConfig, nonce: Any) -> None:
+def _bind_nonce(cfg: ProviderConfig, nonce: Any, token: str) -> None:
+    """Bind the nonce to this evidence on first use; later calls must present the same evidence.
+
+    One decryption session unwraps one key per layer, so the bound evidence stays valid until the nonce
+    expires; any other evidence naming the same nonce is refused (no replay into another session).
+    """
     if not isinstance(nonce, str) or not nonce or "/" in nonce or nonce.startswith("."):
         raise IntegrityError("evidence has no valid nonce")
     path = cfg.nonce_dir / nonce
+    bound = hashlib.sha256(token.encode()).hexdigest()
     try:
-        issued = int(path.read_text())
-        path.unlink()  # single use, even when it turns out to be stale
-    except (FileNotFoundError, ValueError):
-        raise IntegrityError("evidence nonce was not issued here or was already used") from None
+        fields = path.read_text().split()
+        issued = int(fields[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        raise IntegrityError("evidence nonce was not issued by this provider") from None
     if time.time() - issued > cfg.nonce_ttl:
+        path.unlink(missing_ok=True)
         raise IntegrityError("evidence nonce has expired")
+    if len(fields) > 1:
+        if fields[1] != bound:
+            raise IntegrityError("evidence nonce was already used by other evidence")
+        return
+    tmp = path.with_name(f".{nonce}.tmp")
+    tmp.write_text(f"{issued} {bound}")
+    tmp.replace(path)
 
 
 def verify_evidence(cfg: ProviderConfig, token: str) -> dict[str, Any]:
@@ -229,7 +246,7 @@ def verify_evidence(cfg: ProviderConfig, token: str) -> dict[str, Any]:
         ok = have in want if isinstance(want, list) else have == want
         if not ok:
             raise IntegrityError(f"evidence claim {name!r}={have!r} does not satisfy the policy")
-    _consume_nonce(cfg, claims.get("nonce"))
+    _bind_nonce(cfg, claims.get("nonce"), token.strip())
     return claims
 
 
