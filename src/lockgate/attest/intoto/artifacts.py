@@ -3,7 +3,8 @@
 Paths are walked like in-toto's ``record_artifacts_as_dict``: directories recursively (symlinked
 directories are not followed, symlinked files are hashed through), paths normalised without a leading
 ``./``, default exclusions ``*.link*``, ``.git``, ``*.pyc``, ``*.pyo`` matched against the path and each of its
-components (a simplification of gitignore matching that covers these patterns). Hashing streams 1 MiB
+components (a simplification of gitignore matching that covers these patterns); paths that do not exist
+are skipped, as in-toto skips them. Hashing streams 1 MiB
 chunks on a thread per core (hashlib releases the GIL), so large workspaces use both cores in constant memory.
 """
 
@@ -50,8 +51,7 @@ def _walk(base: Path, path: str, patterns: Sequence[str]) -> Iterator[str]:
                     yield rel
     elif full.is_file():
         yield norm
-    elif not os.path.lexists(full):
-        raise NotFoundError(f"artifact {path} not found")
+    # a path that does not exist is skipped, as in-toto does (a product the command moved away)
 
 
 def hash_file(path: Path) -> str:
