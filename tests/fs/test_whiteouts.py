@@ -150,3 +150,25 @@ def test_diff_ids_match_the_uncompressed_layer_tars(tmp_path: Path, base: Path) 
         image, _ = open_image(ref)
         res = analyze_image(image, [OsRelease()], settings=Settings(), cache=False)
         assert list(res.layers) == expected
+
+
+STATUS_ABC = STATUS_AB + b"\n" + STATUS_C
+STATUS_A2 = b"Package: alpha\nStatus: install ok installed\nVersion: 1.1-1\n"
+
+
+def test_package_layer_is_the_layer_that_introduced_it(tmp_path: Path, base: Path) -> None:
+    """An updated status file keeps earlier packages on their original layer (Trivy does the same)."""
+    upd = _write(tmp_path / "upd", {"var/lib/dpkg/status": STATUS_ABC})
+    img = build_image(tmp_path / "two", base, upd)
+    res, ids = _scan(img)
+    got = {(p.name, p.version): p.layer for p in res.packages}  # type: ignore[attr-defined]
+    assert got == {("alpha", "1.0-1"): ids[0], ("beta", "2.0-1"): ids[0], ("gamma", "3.0-1"): ids[1]}
+
+    bump = _write(tmp_path / "bump", {"var/lib/dpkg/status": STATUS_A2})
+    res, ids = _scan(build_image(tmp_path / "bump-img", base, upd, bump))
+    assert {(p.name, p.version): p.layer for p in res.packages} == {("alpha", "1.1-1"): ids[2]}  # type: ignore[attr-defined]
+
+    gone = _write(tmp_path / "gone", {"var/lib/dpkg/.wh.status": b""})
+    back = _write(tmp_path / "back", {"var/lib/dpkg/status": STATUS_AB})
+    res, ids = _scan(build_image(tmp_path / "again", base, upd, gone, back))
+    assert {p.layer for p in res.packages} == {ids[3]}  # deleted, then installed again: a new origin  # type: ignore[attr-defined]

@@ -118,48 +118,74 @@ def relabel_index(index: LayerIndex, old: str, new: str) -> LayerIndex:
     return dataclasses.replace(index, gaps=tuple(_relabel_gap(g, old, new) for g in index.gaps))
 
 
+def _replaced_in_place(index: LayerIndex, path: str) -> bool:
+    """True when ``index`` writes ``path`` anew without deleting it first (an update, like dpkg's status)."""
+    if path not in index.nondirs or path in index.whiteouts or "" in index.opaque:
+        return False
+    return not any(p in index.whiteouts or p in index.opaque or p in index.nondirs for p in parents(path))
+
+
 def merge(records: Sequence[LayerRecord], analyzers: Sequence[Analyzer]) -> ImageAnalysis:
-    """Squash per-layer records bottom-up into one :class:`ImageAnalysis`."""
+    """Squash per-layer records bottom-up into one :class:`ImageAnalysis`.
+
+    A package found again, same ecosystem/name/version, in an updated copy of the same file
+    keeps the layer that first introduced it (as Trivy attributes layers); a file deleted and
+    created again starts afresh.
+    """
     order = {a.name: i for i, a in enumerate(analyzers)}
     squash = [a for a in analyzers if a.squash]
     keep_all = [a for a in analyzers if not a.squash]
     # (analyser, path) -> (layer position, result) for results still visible
     alive: dict[tuple[str, str], tuple[int, AnalysisResult]] = {}
+    # (analyser, path) -> package key -> layer that introduced that package
+    origin: dict[tuple[str, str], dict[tuple[str, str, str], str]] = {}
     kept: list[tuple[int, int, str, AnalysisResult]] = []
     gaps: list[CoverageGap] = []
     for pos, rec in enumerate(records):
         gaps.extend(rec.index.gaps)
         gaps.extend(rec.gaps)
+        idx = rec.index
+        carried: dict[tuple[str, str], dict[tuple[str, str, str], str]] = {}
         if alive:
-            idx = rec.index
             for key in [
                 k
                 for k, (lower, _) in alive.items()
                 if idx.hides(k[1]) or (k[1] in idx.dirs and k[1] not in records[lower].index.dirs)
             ]:
+                if _replaced_in_place(idx, key[1]):
+                    carried[key] = origin.get(key, {})
                 del alive[key]
+                origin.pop(key, None)
         for a in squash:
             for path, res in rec.results.get(a.name, ()):
-                alive[(a.name, path)] = (pos, res)
+                key = (a.name, path)
+                before = carried.get(key, {})
+                origin[key] = {p.key: before.get(p.key, p.layer) for p in res.packages}
+                alive[key] = (pos, res)
         for a in keep_all:
             for path, res in rec.results.get(a.name, ()):
                 kept.append((pos, order[a.name], path, res))
     visible = sorted(
-        ((pos, order[name], path, res) for (name, path), (pos, res) in alive.items()),
+        ((pos, order[name], path, name, res) for (name, path), (pos, res) in alive.items()),
         key=lambda t: (t[0], t[1], t[2]),
     )
-    everything = visible + sorted(kept, key=lambda t: (t[0], t[1], t[2]))
     os_info: OSInfo | None = None
     os_rank: tuple[int, int] | None = None
     packages: list[Package] = []
     findings: list[Finding] = []
-    for *_, res in everything:
+    for pos, rank, path, name, res in visible:
+        first = origin.get((name, path), {})
+        for p in res.packages:
+            layer = first.get(p.key, p.layer)
+            packages.append(p if layer == p.layer else dataclasses.replace(p, layer=layer))
+        findings.extend(res.findings)
+        gaps.extend(res.gaps)
+        if res.os is not None and (os_rank is None or (-pos, rank) < os_rank):
+            os_info, os_rank = res.os, (-pos, rank)
+    for *_, res in sorted(kept, key=lambda t: (t[0], t[1], t[2])):
         packages.extend(res.packages)
         findings.extend(res.findings)
         gaps.extend(res.gaps)
-    for pos, rank, _path, res in visible:
-        if res.os is not None and (os_rank is None or (-pos, rank) < os_rank):
-            os_info, os_rank = res.os, (-pos, rank)
     return ImageAnalysis(
         os=os_info,
         packages=tuple(packages),
