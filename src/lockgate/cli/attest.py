@@ -257,9 +257,51 @@ def verify_pipeline_cmd(
     _say(ctx, "Verified OK: the supply chain passed all checks")
 
 
+def provenance_cmd(
+    ctx: typer.Context,
+    ci: str = typer.Option("auto", "--ci", help="auto (detect), github, gitlab or generic."),
+    builder_id: str | None = typer.Option(None, "--builder-id", help="Builder id URI (overrides the detected one)."),
+    param: list[str] | None = typer.Option(None, "--param", help="key=value added to externalParameters."),
+    material: list[str] | None = typer.Option(
+        None, "--material", help="URI=ALGO:HEX resolved dependency (e.g. git+https://...=gitCommit:abc...)."
+    ),
+    started_on: str | None = typer.Option(None, "--started-on", help="Build start time (ISO 8601)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the predicate here (default: stdout)."),
+) -> None:
+    """Write a SLSA v1 provenance predicate for this build from the CI environment (use it with
+    `lockgate attest --type slsaprovenance1 --predicate FILE`)."""
+    import json
+    import os
+
+    from lockgate.attest.intoto.layout import parse_time
+    from lockgate.attest.provenance import build_provenance
+
+    params: dict[str, str] = {}
+    for p in param or []:
+        k, eq, v = p.partition("=")
+        if not eq or not k:
+            raise typer.BadParameter(f"{p!r} is not key=value", param_hint="--param")
+        params[k] = v
+    mats = []
+    for m in material or []:
+        uri, eq, dig = m.rpartition("=")
+        algo, colon, hexpart = dig.partition(":")
+        if not eq or not uri or not colon or not hexpart:
+            raise typer.BadParameter(f"{m!r} is not URI=ALGO:HEX", param_hint="--material")
+        mats.append((uri, {algo: hexpart}))
+    pred = build_provenance(
+        os.environ, ci=ci, builder_id=builder_id, parameters=params, materials=mats,
+        started_on=parse_time(started_on, "--started-on") if started_on else None,
+    )  # fmt: skip
+    write_output(json.dumps(pred, indent=2) + "\n", output)
+    if output is not None:
+        _say(ctx, f"wrote {output}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the attestation commands to the root app."""
     app.command("attest")(attest_cmd)
     app.command("verify-attestation")(verify_attestation_cmd)
     app.add_typer(step_app, name="step")
     app.command("verify-pipeline")(verify_pipeline_cmd)
+    app.command("provenance")(provenance_cmd)
