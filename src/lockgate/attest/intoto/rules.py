@@ -4,7 +4,7 @@ Each rule consumes artifacts from a queue (the link's materials or products); th
 artifacts no rule consumed are allowed. ``MATCH`` consumes artifacts whose digest equals the named step's
 material/product at the same (prefix-adjusted) path; ``CREATE``/``DELETE``/``MODIFY`` consume artifacts the
 step created / deleted / changed; ``ALLOW`` consumes; ``DISALLOW`` fails on any match left in the queue;
-``REQUIRE`` fails unless the pattern is still in the queue. Patterns are ``fnmatch`` globs (``*`` also
+``REQUIRE`` fails unless that exact path is still in the queue. Patterns are ``fnmatch`` globs (``*`` also
 crosses ``/``), as in the reference implementation.
 """
 
@@ -112,7 +112,7 @@ def apply_rules(
         elif rule.type == "DISALLOW":
             if filtered:
                 raise PolicyFailure(f"{item}: {queue_source[:-1]} {sorted(filtered)[0]!r} disallowed by rule '{rule}'")
-        elif rule.type == "REQUIRE" and not filtered:
+        elif rule.type == "REQUIRE" and rule.pattern not in queue:  # a literal path, as in-toto reads it
             raise PolicyFailure(f"{item}: required {queue_source[:-1]} {rule.pattern!r} missing (rule '{rule}')")
         queue -= consumed
 
