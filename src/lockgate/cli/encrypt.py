@@ -106,7 +106,10 @@ def decrypt(
     src: str = typer.Argument(..., metavar="SRC", help="Encrypted source image."),
     dst: str = typer.Argument(..., metavar="DST", help="Destination (any transport)."),
     key: list[str] = typer.Option(
-        [], "--key", "-k", help="PRIV.pem[:password] | pkcs11:URI | provider:NAME[:ARG] | pgp | pkcs7:CERT:PRIV."
+        [],
+        "--key",
+        "-k",
+        help="PRIV.pem[:password] | pkcs11:URI | provider:NAME[:ARG] | pgp[:SECRET.gpg] | pkcs7:CERT:PRIV.",
     ),
     platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant] to pick from an index."),
     username: Username = None,

@@ -3,7 +3,7 @@
 Recipients: ``jwe:PUB.pem``, ``pkcs7:CERT.pem``, ``pgp:KEYID`` (gpg keyring), ``pkcs11:URI`` (or a
 PKCS#11 key file in ocicrypt's YAML), ``provider:NAME[:ARG]``. Decryption keys: ``PRIV.pem[:password]``
 (PEM or DER; PKCS#1, PKCS#8 and SEC1, optionally encrypted), ``pkcs11:URI``, ``provider:NAME[:ARG]``,
-``pgp[:KEYID]`` (gpg's secret keyring), ``pkcs7:CERT.pem:PRIV.pem``.
+``pgp`` (gpg's secret keyring) or ``pgp:SECRET_KEY_FILE``, ``pkcs7:CERT.pem:PRIV.pem``.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ class ProviderKey:
 
 @dataclass(frozen=True, slots=True)
 class PgpKey:
-    key_id: str = ""
+    """gpg's keyring (``GNUPGHOME``), or an exported secret key file imported into a private keyring."""
+
+    key_file: str = ""
 
 
 DecryptionKey = PrivateKeyFile | Pkcs11Key | ProviderKey | PgpKey
@@ -167,7 +169,10 @@ def parse_key(spec: str) -> DecryptionKey:
             raise ConfigError("provider: key needs a provider name")
         return ProviderKey(name, arg)
     if spec == "pgp" or spec.startswith(("pgp:", "gpg:")):
-        return PgpKey(spec.partition(":")[2])
+        secret = spec.partition(":")[2]
+        if secret and not Path(secret).is_file():
+            raise NotFoundError(f"gpg secret key file {secret} not found")
+        return PgpKey(secret)
     if spec.startswith("pkcs7:"):
         cert, sep, rest = spec.removeprefix("pkcs7:").partition(":")
         if not sep:

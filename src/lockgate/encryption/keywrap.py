@@ -71,10 +71,11 @@ def _try(annotation: str, blob: bytes, keys: Sequence[DecryptionKey]) -> bytes |
         from lockgate.encryption import pkcs7
 
         return pkcs7.unwrap(blob, [k for k in files if k.cert is not None])
-    if annotation == ann.PGP and any(isinstance(k, PgpKey) for k in keys):
+    pgp_keys = [k for k in keys if isinstance(k, PgpKey)]
+    if annotation == ann.PGP and pgp_keys:
         from lockgate.encryption import pgp
 
-        return pgp.unwrap(blob)
+        return pgp.unwrap(blob, [k.key_file for k in pgp_keys if k.key_file])
     p11 = [k.uri for k in keys if isinstance(k, Pkcs11Key)]
     if annotation == ann.PKCS11 and p11:
         from lockgate.encryption import pkcs11

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 
 from lockgate.errors import ConfigError, UnavailableError
@@ -36,13 +37,36 @@ def wrap(recipients: Sequence[str], data: bytes) -> bytes:
     return proc.stdout
 
 
-def unwrap(blob: bytes) -> bytes | None:
-    """The plaintext, or None when gpg holds no secret key for this message."""
+def _decrypt(blob: bytes, homedir: str | None) -> bytes | None:
+    home = ["--homedir", homedir] if homedir else []
     proc = subprocess.run(
-        [*_gpg(), "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt"],
+        [*_gpg(), *home, "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt"],
         input=blob,
         capture_output=True,
         timeout=TIMEOUT,
         check=False,
     )
     return proc.stdout if proc.returncode == 0 and proc.stdout else None
+
+
+def unwrap(blob: bytes, secret_key_files: Sequence[str] = ()) -> bytes | None:
+    """The plaintext, or None when no secret key opens the message.
+
+    Without ``secret_key_files`` gpg's own keyring (``GNUPGHOME``) is used; with them, the files (as
+    ``gpg --export-secret-keys`` writes them, as skopeo's ``--decryption-key`` takes them) are imported
+    into a private, temporary home that is removed afterwards (its agent stopped).
+    """
+    if not secret_key_files:
+        return _decrypt(blob, None)
+    home = tempfile.mkdtemp(prefix="lg-gpg-", dir="/tmp")  # short path: gpg-agent's socket name is limited
+    try:
+        for f in secret_key_files:
+            proc = subprocess.run(
+                [*_gpg(), "--homedir", home, "--import", f], capture_output=True, timeout=TIMEOUT, check=False
+            )
+            if proc.returncode != 0:
+                raise ConfigError(f"gpg could not import secret key {f}")
+        return _decrypt(blob, home)
+    finally:
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], capture_output=True, check=False)
+        shutil.rmtree(home, ignore_errors=True)
