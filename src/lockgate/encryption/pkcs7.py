@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lockgate.errors import ConfigError, InputError
@@ -29,7 +30,7 @@ def wrap(certs: Sequence[x509.Certificate], data: bytes) -> bytes:
         if not isinstance(cert.public_key(), rsa.RSAPublicKey):
             raise ConfigError(f"PKCS#7 recipient {cert.subject.rfc4514_string()} needs an RSA key")
         builder = builder.add_recipient(cert)
-    builder = builder.set_content_encryption_algorithm(pkcs7.ContentEncryptionAlgorithm.AES_256_CBC)  # type: ignore[attr-defined]
+    builder = builder.set_content_encryption_algorithm(algorithms.AES256)  # AES-256-CBC
     return builder.encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
 
 
