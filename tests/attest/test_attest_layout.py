@@ -245,3 +245,39 @@ def test_custom_predicate_and_cel_and_rego(
         f'deny contains "wrong builder" if input.predicate.runDetails.builder.id != "{builder}"\n'
     )
     assert _verify(layout, *key, "--policy", str(rego)).returncode == 0
+
+
+def test_verify_policy_requires_attestations(
+    layout: OCILayout, att_keys: dict[str, Path], corpus: Path, tmp_path: Path
+) -> None:
+    """``lockgate verify --policy`` (the trust evaluator) also enforces the scope's ``attestations:``."""
+    ref = f"oci:{layout.path}:{layout.tag}"
+    r = lockgate("sign", ref, "--key", f"{att_keys['alice']}.key")
+    assert r.returncode == 0, r.stderr
+    rego = tmp_path / "builder.rego"
+    rego.write_text(
+        "package lockgate.attestation\nimport rego.v1\n"
+        'default allow := false\nallow if startswith(input.predicate.runDetails.builder.id, "https://github.com/")\n'
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "trust:\n"
+        f'  - scope: "{layout.path.resolve()}"\n'
+        f"    signers: {{keys: [{att_keys['alice']}.pub]}}\n"
+        "    attestations:\n"
+        "      - type: slsaprovenance1\n"
+        f"        signers: {{keys: [{att_keys['bob']}.pub]}}\n"
+        f"        rego: {rego.name}\n"
+    )
+    missing = lockgate("verify", ref, "--policy", str(policy))
+    assert missing.returncode == 1 and "no attestations found" in one_line_reason(missing)
+    _attest(layout, att_keys["alice"], _slsa1(corpus), "slsaprovenance1")  # wrong signer for the requirement
+    wrong = lockgate("verify", ref, "--policy", str(policy))
+    assert wrong.returncode == 1 and "0 of 1 signers" in one_line_reason(wrong)
+    _attest(layout, att_keys["bob"], _slsa1(corpus), "slsaprovenance1")
+    ok = lockgate("verify", ref, "--policy", str(policy))
+    assert ok.returncode == 0, ok.stderr + ok.stdout
+    assert lockgate("verify-attestation", ref, "--policy", str(policy)).returncode == 0
+    rego.write_text(rego.read_text().replace("https://github.com/", "https://gitlab.com/"))
+    denied = lockgate("verify", ref, "--policy", str(policy))
+    assert denied.returncode == 1 and "allow is false" in one_line_reason(denied)

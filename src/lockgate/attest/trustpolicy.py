@@ -173,9 +173,9 @@ def evaluate_attestation_policy(
         )  # fmt: skip
         signed_by = list(dict.fromkeys(k for c in result.passed for k in c.key_ids))
         threshold = req.threshold if req.keys else scope.threshold if scope.keys else 1
-        for c in result.checks:
-            if not c.ok and c.predicate_type in ("", req.predicate_type):
-                reasons.append(f"attestation {c.layer_digest[:19]} rejected: {c.reason}")
+        rejected = [c for c in result.checks if not c.ok and c.predicate_type in ("", req.predicate_type)]
+        rejected.sort(key=lambda c: not c.key_ids)  # signed by a trusted key but failing a check: most relevant
+        reasons += [f"attestation {c.layer_digest[:19]} rejected: {c.reason}" for c in rejected]
         if len(signed_by) >= threshold:
             reasons.append(f"attestation {req.predicate_type}: {len(signed_by)} of {threshold} signers verified")
         else:

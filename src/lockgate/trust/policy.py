@@ -303,7 +303,8 @@ def evaluate_image(
     name = str(target.reference) if target.transport == REGISTRY and target.reference else default_identity(target)
     scope = policy.select(name)
     if scope is None or not (scope.keys or scope.identities):
-        return evaluate_trust(name, None, policy), None
+        decision = evaluate_trust(name, None, policy)
+        return _with_attestations(decision, image, policy_path, revocations, options, limits), None
     del extra_keys  # only the policy's signers count when a policy decides
     keys = resolve_keys(scope, policy.base_dir)
     result = None
@@ -328,4 +329,24 @@ def evaluate_image(
         root = load_trusted_root(root_path if root_path.is_absolute() else policy.base_dir / root_path)
         anyone = IdentityMatcher(identity_regexp=".*", issuer_regexp=".*")
         _, bundles = verify_image_bundles(image, root, anyone, options=options)
-    return evaluate_trust(name, result, policy, keys, bundles), result
+    decision = evaluate_trust(name, result, policy, keys, bundles)
+    return _with_attestations(decision, image, policy_path, revocations, options, limits), result
+
+
+def _with_attestations(
+    decision: TrustDecision,
+    image: str,
+    policy_path: Path,
+    revocations: RevocationList | None,
+    options: RegistryOptions | None,
+    limits: Limits | None,
+) -> TrustDecision:
+    """Hook for the scope's ``attestations:`` requirements (see :mod:`lockgate.attest.trustpolicy`)."""
+    if not decision.allowed or decision.scope is None:
+        return decision
+    from lockgate.attest.trustpolicy import evaluate_attestation_policy, load_requirements
+
+    if not load_requirements(policy_path).get(decision.scope):
+        return decision
+    att = evaluate_attestation_policy(image, policy_path, revocations=revocations, options=options, limits=limits)
+    return TrustDecision(att.allowed, decision.scope, decision.reasons + att.reasons)
