@@ -319,7 +319,10 @@ def test_explicit_versions_list(tmp_path: Path) -> None:
         ("alpine", "3.19_alpha20231219", "", "apk", ("Alpine:v3.19",)),
         ("rocky", "9.3", "", "rpm", ("Rocky Linux:9",)),
         ("almalinux", "8.9", "", "rpm", ("AlmaLinux:8",)),
-        ("rhel", "9.3", "", "rpm", ()),
+        ("rhel", "9.3", "", "rpm", ("Red Hat:enterprise_linux:9:*",)),
+        ("sles", "15.5", "", "rpm", ("SUSE:Linux Enterprise Server 15 SP5",)),
+        ("opensuse-leap", "15.5", "", "rpm", ("openSUSE:Leap 15.5",)),
+        ("fedora", "40", "", "rpm", ()),
         ("debian", "12.5", "bookworm", "apk", ()),
     ],
 )
@@ -345,3 +348,27 @@ def test_nvd_primary_score_wins_over_secondary(tmp_path: Path) -> None:
     (f,) = match([Package("npm", "q", "1.0.0")], None, store)
     assert (f.id, f.severity, f.severity_source) == ("CVE-2024-3000", Severity.MEDIUM, "nvd_cvss_v3")
     assert {vec for _, vec, _ in f.cvss} == {V31_CRITICAL, V31_MEDIUM}
+
+
+def test_red_hat_streams_and_rpm_binary_names(tmp_path: Path) -> None:
+    evs = [{"introduced": "0"}, {"fixed": "1:3.0.7-27.el9"}]
+    store = _db(
+        tmp_path,
+        [
+            _osv("RHSA-2024:1", "Red Hat:enterprise_linux:9::baseos", "openssl", evs, aliases=["CVE-2024-0727"]),
+            _osv("RHSA-2024:2", "Red Hat:enterprise_linux:9::appstream", "openssl-perl", evs),
+            _osv("RHSA-2024:3", "Red Hat:enterprise_linux:8::baseos", "openssl", evs),
+            _osv("RHSA-2024:4", "Red Hat:enterprise_linux:90::baseos", "openssl", evs),
+        ],
+    )
+    rhel9 = OSInfo("rhel", "9.3")
+    libs = Package("rpm", "openssl-libs", "1:3.0.7-24.el9", source_name="openssl")
+    perl = Package("rpm", "openssl-perl", "1:3.0.7-24.el9", source_name="openssl")
+    found = {(f.package.name, f.id) for f in match([libs, perl], rhel9, store) if f.package}
+    assert found == {
+        ("openssl-libs", "CVE-2024-0727"),
+        ("openssl-perl", "CVE-2024-0727"),
+        ("openssl-perl", "RHSA-2024:2"),  # matched by its binary name in the appstream stream
+    }
+    fixed = Package("rpm", "openssl-libs", "1:3.0.7-27.el9", source_name="openssl")
+    assert match([fixed], rhel9, store) == ()

@@ -72,7 +72,11 @@ def _major(version: str) -> str:
 
 
 def os_ecosystems(os: OSInfo | None, pkg_ecosystem: str) -> tuple[str, ...]:
-    """OSV ecosystems holding advisories for OS packages of ``pkg_ecosystem`` on ``os``."""
+    """OSV ecosystems holding advisories for OS packages of ``pkg_ecosystem`` on ``os``.
+
+    A trailing ``*`` means "every ecosystem starting with this" (Red Hat splits a release by
+    product stream: ``Red Hat:enterprise_linux:9::appstream``, ``...::baseos``).
+    """
     if os is None:
         return ()
     family, version = os.family.lower(), os.version.strip()
@@ -96,8 +100,17 @@ def os_ecosystems(os: OSInfo | None, pkg_ecosystem: str) -> tuple[str, ...]:
         if family in ("wolfi", "chainguard"):
             return (family.capitalize(),)
         return ()
-    if pkg_ecosystem == "rpm" and family in _RPM_DISTROS and version:
-        return (f"{_RPM_DISTROS[family]}:{_major(version)}",)
+    if pkg_ecosystem == "rpm" and version:
+        if family in _RPM_DISTROS:
+            return (f"{_RPM_DISTROS[family]}:{_major(version)}",)
+        if family in ("rhel", "redhat"):  # OSV writes e.g. "Red Hat:enterprise_linux:9::appstream"
+            return (f"Red Hat:enterprise_linux:{_major(version)}:*",)
+        m = re.match(r"(\d+)(?:\.(\d+))?", version)
+        if m and family in ("sles", "suse", "sled"):
+            sp = f" SP{m.group(2)}" if m.group(2) and m.group(2) != "0" else ""
+            return (f"SUSE:Linux Enterprise Server {m.group(1)}{sp}",)
+        if m and family == "opensuse-leap":
+            return (f"openSUSE:Leap {m.group(1)}.{m.group(2) or 0}",)
     return ()
 
 
@@ -108,11 +121,14 @@ def _lookups(pkg: Package, os: OSInfo | None) -> tuple[list[tuple[str, str, str]
         if not ecos:
             what = f"{os.family} {os.version}".strip() if os else "an unknown distribution"
             return [], f"no advisory ecosystem for {pkg.ecosystem} packages of {what}"
-        name = pkg.source_name or pkg.name
+        # Debian and Alpine advisories name source packages; RPM feeds differ (source or binary), so try both
+        names = [pkg.source_name or pkg.name]
+        if pkg.ecosystem == "rpm":
+            names = list(dict.fromkeys(n for n in (pkg.source_name, pkg.name) if n))
         version = pkg.version
         if pkg.ecosystem == "deb" and pkg.source_version:
             version = pkg.source_version
-        return [(eco, name, version) for eco in ecos], None
+        return [(eco, name, version) for eco in ecos for name in names], None
     eco = normalize_ecosystem(pkg.ecosystem)
     version = pkg.version.strip()
     if eco == "Go":
@@ -182,7 +198,8 @@ def match_report(
             continue
         hits: list[_Hit] = []
         for eco, name, version in lookups:
-            for cand in store.candidates(eco, name):
+            found = store.candidates_prefix(eco[:-1], name) if eco.endswith("*") else store.candidates(eco, name)
+            for cand in found:
                 aff = compiled.get(cand)
                 if isinstance(aff, InputError):
                     gaps.append(CoverageGap(f"advisory {cand.advisory_id}", str(aff)))

@@ -169,6 +169,7 @@ class Store:
         self._has_nvd = self._db.execute("SELECT 1 FROM nvd LIMIT 1").fetchone() is not None
         self._nvd = lru_cache(maxsize=65536)(self._nvd_uncached)
         self._candidates = lru_cache(maxsize=65536)(self._candidates_uncached)
+        self._candidates_prefix = lru_cache(maxsize=4096)(self._candidates_prefix_uncached)
         self._advisory = lru_cache(maxsize=16384)(self._advisory_uncached)
         self._head = lru_cache(maxsize=65536)(self._head_uncached)
 
@@ -225,11 +226,20 @@ class Store:
         key = ecosystem_key(ecosystem)
         return self._candidates(key, normalize_name(ecosystem, name))
 
-    def _candidates_uncached(self, key: str, name: str) -> tuple[Candidate, ...]:
+    def candidates_prefix(self, prefix: str, name: str) -> tuple[Candidate, ...]:
+        """Index hits in every ecosystem whose name starts with ``prefix`` (``Red Hat:enterprise_linux:9:``)."""
+        return self._candidates_prefix(ecosystem_key(prefix), normalize_name(prefix, name))
+
+    def _candidates_prefix_uncached(self, key: str, name: str) -> tuple[Candidate, ...]:
+        return self._candidates_uncached(key, name, prefix=True)
+
+    def _candidates_uncached(self, key: str, name: str, *, prefix: bool = False) -> tuple[Candidate, ...]:
+        where = "f.ecosystem >= ? AND f.ecosystem < ?" if prefix else "f.ecosystem = ?"
+        args = (key, key + "\U0010ffff", name) if prefix else (key, name)
         rows = self._db.execute(
             "SELECT f.rid, v.id, f.entry, f.versions FROM affected f JOIN advisories v ON v.rid = f.rid "
-            "WHERE f.ecosystem = ? AND f.name = ?",
-            (key, name),
+            f"WHERE {where} AND f.name = ?",
+            args,
         ).fetchall()
         out = []
         for rid, adv_id, entry, versions in rows:
