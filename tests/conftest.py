@@ -32,4 +32,4 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 # Fixture plug-ins shared across test folders (real registry, real test images, ...).
 # Each module is owned by the area that needs it; add new ones here.
-pytest_plugins: list[str] = ["tests.fixtures.registry", "tests.fixtures.images"]
+pytest_plugins: list[str] = ["tests.fixtures.registry", "tests.fixtures.images", "tests.fixtures.bullseye"]

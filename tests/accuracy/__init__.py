@@ -1,0 +1,1 @@
+"""Accuracy tests: real images, real advisories, expectations computed independently."""
