@@ -195,12 +195,14 @@ def test_ubuntu_and_rocky_release_ecosystems(tmp_path: Path) -> None:
                 "Ubuntu:22.04:LTS",
                 "openssl",
                 [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.15"}],
+                severity=[{"type": "CVSS_V3", "score": V31_CRITICAL}, {"type": "Ubuntu", "score": "medium"}],
             ),
             _osv("RLSA-2024:1", "Rocky Linux:9", "openssl", [{"introduced": "0"}, {"fixed": "1:3.0.7-25.el9_3"}]),
         ],
     )
     u = match([Package("deb", "libssl3", "3.0.2-0ubuntu1.14", source_name="openssl")], OSInfo("ubuntu", "22.04"), store)
     assert [f.id for f in u] == ["UBUNTU-CVE-2024-1"]
+    assert (u[0].severity, u[0].severity_source) == (Severity.MEDIUM, "ubuntu")  # the distro's priority first
     r = match([Package("rpm", "openssl-libs", "1:3.0.7-24.el9", source_name="openssl")], OSInfo("rocky", "9.3"), store)
     assert [f.id for f in r] == ["RLSA-2024:1"]
     assert (

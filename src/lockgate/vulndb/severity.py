@@ -100,6 +100,17 @@ def _distro(entries: Iterable[Mapping[str, Any]]) -> tuple[Severity, str] | None
     return best
 
 
+def _distro_typed(advisories: Iterable[Advisory]) -> tuple[Severity, str] | None:
+    """Advisory-level non-CVSS severity entries, e.g. OSV Ubuntu's ``{"type": "Ubuntu", "score": "medium"}``."""
+    best: tuple[Severity, str] | None = None
+    for a in advisories:
+        for s in a.severity:
+            sev = distro_word(s.score) if s.type not in _CVSS_TYPES else None
+            if sev is not None and (best is None or sev > best[0]):
+                best = (sev, s.type.lower())
+    return best
+
+
 def _entry_vectors(entries: Iterable[Mapping[str, Any]]) -> list[SeverityEntry]:
     out = []
     for e in entries:
@@ -136,7 +147,7 @@ def rate(
                 vectors.append((scored[0], m.vector, scored[1], scored[2], "nvd_cvss_v", 1 if m.primary else 2))
     triples = tuple((v[0], v[1], v[2]) for v in vectors)
 
-    if os_package and (d := _distro(entries)) is not None:
+    if os_package and (d := _distro(entries) or _distro_typed(advisories)) is not None:
         return Rating(d[0], d[1], triples)
     rated = [v for v in vectors if v[3] is not Severity.UNKNOWN]
     if rated:
