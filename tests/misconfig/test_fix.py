@@ -150,3 +150,26 @@ def test_cli_bad_yaml(tmp_path: Path, text: str, needle: str) -> None:
     r = _cli("config", "fix", str(src))
     assert r.returncode == 3 and needle in r.stderr and "Traceback" not in r.stderr
     assert not r.stdout
+
+
+def test_json_in_json_out(tmp_path: Path) -> None:
+    doc = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d", "labels": {"a": "b"}},
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": "c", "image": "x:1", "securityContext": {"privileged": True}}]}
+            }
+        },
+    }
+    src = tmp_path / "d.json"
+    src.write_text(json.dumps(doc, indent=2))
+    fixed = fix_manifest(src.read_text(), str(src))
+    out = json.loads(fixed)
+    assert out["metadata"] == doc["metadata"]
+    c = out["spec"]["template"]["spec"]["containers"][0]
+    assert c["securityContext"]["privileged"] is False and c["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    (tmp_path / "o.json").write_text(fixed)
+    after = {f.id for f in scan_config_paths([tmp_path / "o.json"], MisconfigOptions()).findings}
+    assert not after & FIXABLE

@@ -196,6 +196,17 @@ def fix_manifest(text: str, where: str = "manifest", *, max_aliases: int = 1000)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    if text.lstrip().startswith("{"):
+        # JSON in, JSON out (key order kept; JSON has no comments to preserve)
+        import json
+
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            raise InputError(f"{where}: invalid JSON: {e}") from None
+        _fix_object(obj)
+        indent = 4 if '\n    "' in text[:200] and '\n  "' not in text[:200] else 2
+        return json.dumps(obj, indent=indent) + "\n"
     yamlsafe.compose_checked(text, what=where, max_aliases=max_aliases)  # refuse bombs before ruamel
     y = YAML(typ="rt")
     y.preserve_quotes = True
