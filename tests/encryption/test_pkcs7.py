@@ -65,3 +65,39 @@ def test_pkcs7_round_trips(tmp_path: Path, plain: Path, certs: dict[str, tuple[P
     r = lockgate("decrypt", f"oci:{tmp_path}/enc:v1", f"oci:{tmp_path}/bad:v1", "--key", f"pkcs7:{bc}:{bk}")
     assert r.returncode == 3 and "none of the given keys can decrypt" in r.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_skopeo_pkcs7_opens_with_lockgate(tmp_path: Path, plain: Path, certs: dict[str, tuple[Path, Path]]) -> None:
+    """ocicrypt writes AES-128-GCM enveloped data (OpenSSL cannot open it); lockgate reads it."""
+    (ac, ak), (bc, bk) = certs["alice"], certs["bob"]
+    p = skopeo("copy", "-q", "--encryption-key", f"pkcs7:{ac}", f"oci:{plain}:v1", f"oci:{tmp_path}/enc:v1")
+    assert p.returncode == 0, p.stderr
+    r = lockgate("decrypt", f"oci:{tmp_path}/enc:v1", f"oci:{tmp_path}/bad:v1", "--key", f"pkcs7:{bc}:{bk}")
+    assert r.returncode == 3 and "none of the given keys can decrypt" in r.stderr
+    r = lockgate("decrypt", f"oci:{tmp_path}/enc:v1", f"oci:{tmp_path}/dec:v1", "--key", f"pkcs7:{ac}:{ak}")
+    assert r.returncode == 0, r.stderr
+    assert top_manifest(tmp_path / "dec")[1] == top_manifest(plain)[1]
+    # every truncation and a flipped byte in each position class: a clean failure, never a crash
+    import base64
+    import contextlib
+
+    from lockgate.encryption import pkcs7
+    from lockgate.encryption.keys import parse_key
+    from lockgate.errors import InputError
+
+    blob = base64.b64decode(
+        top_manifest(tmp_path / "enc")[1]["layers"][0]["annotations"]["org.opencontainers.image.enc.keys.pkcs7"]
+    )
+    key = parse_key(f"pkcs7:{ac}:{ak}")
+    assert pkcs7.unwrap(blob, [key]) is not None  # type: ignore[list-item]
+    for cut in range(0, len(blob), 29):
+        with contextlib.suppress(InputError):
+            assert pkcs7.unwrap(blob[:cut], [key]) is None  # type: ignore[list-item]
+    for i in range(0, len(blob), 37):
+        bad = bytearray(blob)
+        bad[i] ^= 0x41
+        try:
+            out = pkcs7.unwrap(bytes(bad), [key])  # type: ignore[list-item]
+        except InputError:
+            continue
+        assert out is None or out == pkcs7.unwrap(blob, [key])  # type: ignore[list-item]
