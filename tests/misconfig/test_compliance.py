@@ -68,3 +68,18 @@ def test_unknown_framework() -> None:
 
     with pytest.raises(ConfigError, match="unknown compliance framework"):
         evaluate(ScanReport(target="x", artifact_type="config"), "pci")
+
+
+def test_baseline_view_of_a_restricted_scan_sees_replaced_checks(tmp_path: Path) -> None:
+    """At restricted, restrictedVolumes replaces hostPathVolumes (upstream override); the baseline view
+    must still fail hostPathVolumes for a hostPath volume, and not for an NFS volume."""
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x}]\n"
+        "  volumes:\n  - {name: h, hostPath: {path: /etc}}\n  - {name: n, nfs: {server: s, path: /}}\n"
+    )
+    (tmp_path / "p.yaml").write_text(pod)
+    report = scan_config_paths([tmp_path / "p.yaml"], MisconfigOptions(pss_level="restricted"))
+    assert {f.id for f in report.findings} >= {"PSS-restrictedVolumes"}
+    assert "PSS-hostPathVolumes" not in {f.id for f in report.findings}
+    base = {c.id: c for c in evaluate(report, "pss-baseline").controls}
+    assert base["hostPathVolumes"].status == "FAIL" and base["hostPathVolumes"].findings == 1

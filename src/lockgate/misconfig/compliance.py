@@ -121,7 +121,7 @@ def evaluate(report: ScanReport, framework: str) -> ComplianceReport:
     results = []
     for cid, name in controls.items():
         rules = tuple(by_control[cid])
-        n = sum(1 for f in counted if f.id in rules)
+        n = sum(1 for f in counted if f.id in rules or set(f.aliases) & set(rules))
         status = "MANUAL" if not rules else ("FAIL" if n else "PASS")
         results.append(ControlResult(cid, name, status, rules, n))
     return ComplianceReport(framework, title, tuple(results))

@@ -52,6 +52,8 @@ class Hit:
     container: str = ""
     line: int = 0
     """Direct line number, for inputs without a path (Dockerfiles, Terraform)."""
+    aliases: tuple[str, ...] = ()
+    """Other rule ids the same defect violates (baseline checks a restricted check replaced)."""
 
 
 @dataclass(frozen=True, slots=True)

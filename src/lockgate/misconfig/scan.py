@@ -107,6 +107,7 @@ class _Scanner:
                 id=rule.id,
                 severity=sev if isinstance(sev, Severity) else rule.severity,
                 title=rule.title,
+                aliases=hit.aliases,
                 description=f"{hit.message}. {rule.description}" if hit.message else rule.description,
                 severity_source="lockgate",
                 remediation=rule.remediation,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lockgate.misconfig.kubernetes.loader import K8sObject
-from lockgate.misconfig.kubernetes.pss import evaluate_pod
+from lockgate.misconfig.kubernetes.pss import checks_for, evaluate_pod, parse_version
 from lockgate.misconfig.model import Hit, MisconfigOptions
 
 P = tuple[str | int, ...]
@@ -227,6 +227,22 @@ def _socket_hits(spec: dict[str, Any], base: P) -> Iterator[Hit]:
             )
 
 
+def _replaced_baseline_spots(
+    meta: dict[str, Any], spec: dict[str, Any], options: MisconfigOptions
+) -> dict[P, set[str]]:
+    """Fields that also violate a baseline check which the restricted level replaces (for baseline views)."""
+    minor = parse_version(options.pss_version)
+    active = {cid for cid, _ in checks_for("restricted", minor)}
+    out: dict[P, set[str]] = {}
+    for cid, fn in checks_for("baseline", minor):
+        if cid in active:
+            continue
+        v = fn(meta, spec)
+        for spot in v.spots if v else ():
+            out.setdefault(spot.path, set()).add(f"PSS-{cid}")
+    return out
+
+
 def check_workload(obj: K8sObject, options: MisconfigOptions) -> list[Hit]:
     """PSS and hardening hits of a workload object (Pod, Deployment, CronJob, ...)."""
     tpl = obj.pod_template()
@@ -235,6 +251,7 @@ def check_workload(obj: K8sObject, options: MisconfigOptions) -> list[Hit]:
     meta, spec, base = tpl
     hits: list[Hit] = []
     if options.pss_level != "privileged":
+        replaced = _replaced_baseline_spots(meta, spec, options) if options.pss_level == "restricted" else {}
         for v in evaluate_pod(meta, spec, options.pss_level, options.pss_version):
             seen: set[P] = set()
             for spot in v.spots:
@@ -242,7 +259,10 @@ def check_workload(obj: K8sObject, options: MisconfigOptions) -> list[Hit]:
                     continue
                 seen.add(spot.path)
                 who = f"container {spot.container!r}: " if spot.container else ""
-                hits.append(Hit(f"PSS-{v.check}", f"{who}{v.message}", (*base, *spot.path), spot.container))
+                aliases = tuple(sorted(replaced.get(spot.path, ())))
+                hits.append(
+                    Hit(f"PSS-{v.check}", f"{who}{v.message}", (*base, *spot.path), spot.container, aliases=aliases)
+                )
     hits.extend(_container_hits(obj, spec, base, options))
     hits.extend(_socket_hits(spec, base))
     if spec.get("automountServiceAccountToken") is not False:
