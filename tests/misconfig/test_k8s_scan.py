@@ -384,3 +384,16 @@ def test_helm_template_output_on_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     line, col = _pos(HELM_OUTPUT, "hostIPC: true", "hostIPC")
     assert (f.location.path, f.location.start_line, f.location.column) == ("-", line, col)
     assert f.location.resource_name == "release-web"
+
+
+def test_windows_pods_skip_linux_only_rules(tmp_path: Path) -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  os: {name: windows}\n"
+        "  securityContext: {runAsNonRoot: true}\n  containers: [{name: c, image: x}]\n"
+    )
+    (tmp_path / "w.yaml").write_text(pod)
+    ids = {f.id for f in scan_config_paths([tmp_path / "w.yaml"], MisconfigOptions()).findings}
+    assert not ids & {"LG-K8S-003", "LG-K8S-015", "PSS-seccompProfile_restricted", "PSS-capabilities_restricted"}
+    assert "LG-K8S-002" in ids  # resource limits apply to every OS
+    linux = scan_config_paths([tmp_path / "w.yaml"], MisconfigOptions(pss_version="v1.24"))
+    assert "PSS-seccompProfile_restricted" in {f.id for f in linux.findings}  # before v1.25 windows is not exempt

@@ -58,6 +58,8 @@ SECRET_ENV = re.compile(
 _NOT_SECRET_VALUE = re.compile(r"(?i)^(true|false|yes|no|none|null|[0-9]{1,5}|/[\w./-]*|\$\(.*\)|)$")
 
 JOB_KINDS = frozenset({"Job", "CronJob"})
+LINUX_ONLY = frozenset({"LG-K8S-003", "LG-K8S-014", "LG-K8S-015", "LG-K8S-022", "LG-K8S-024"})
+"""Rules about Linux security-context fields, which Windows pods (``spec.os.name: windows``) cannot set."""
 
 
 def _d(value: Any) -> dict[str, Any]:
@@ -263,7 +265,10 @@ def check_workload(obj: K8sObject, options: MisconfigOptions) -> list[Hit]:
                 hits.append(
                     Hit(f"PSS-{v.check}", f"{who}{v.message}", (*base, *spot.path), spot.container, aliases=aliases)
                 )
-    hits.extend(_container_hits(obj, spec, base, options))
+    container_hits = _container_hits(obj, spec, base, options)
+    if _d(spec.get("os")).get("name") == "windows":
+        container_hits = (h for h in container_hits if h.rule_id not in LINUX_ONLY)
+    hits.extend(container_hits)
     hits.extend(_socket_hits(spec, base))
     if spec.get("automountServiceAccountToken") is not False:
         where = (
