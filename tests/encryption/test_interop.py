@@ -178,3 +178,45 @@ def test_registry_round_trips(
         [parse_key(str(keys["rsa"].priv))],
     )
     assert top_manifest(tmp_path / "b") == (got, want)
+
+
+def test_archives_and_layer_selection(tmp_path: Path, plain: Path, keys: dict[str, KeyPair]) -> None:
+    """docker-archive in, oci-archive out, only the last layer encrypted; decrypt into a docker-archive."""
+    _ok(skopeo("copy", "-q", f"oci:{plain}:v1", f"docker-archive:{tmp_path}/in.tar:lockgate/p:v1"))
+    src = open_source(f"docker-archive:{tmp_path}/in.tar")
+    plain_m = json.loads(src.resolve()[0])  # docker-archive layers are uncompressed tars
+    src.close()
+    r = lockgate(
+        "encrypt", f"docker-archive:{tmp_path}/in.tar", f"oci-archive:{tmp_path}/enc.tar:v1",
+        "-r", f"jwe:{keys['ec384'].pub}", "--layer", "-1",
+    )  # fmt: skip
+    _ok(r)
+    src = open_source(f"oci-archive:{tmp_path}/enc.tar:v1")
+    layers = json.loads(src.resolve()[0])["layers"]  # read as stored (skopeo would recompress the tar layer)
+    src.close()
+    assert [la["mediaType"] for la in layers] == [
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+encrypted",
+    ]
+    assert layers[0]["digest"] == plain_m["layers"][0]["digest"]
+    _ok(
+        skopeo(
+            "copy",
+            "-q",
+            "--decryption-key",
+            str(keys["ec384"].pkcs8),
+            f"oci-archive:{tmp_path}/enc.tar:v1",
+            f"oci:{tmp_path}/s:v1",
+        )
+    )
+    # skopeo recompresses the plain tar layer on the way into oci:, so compare the layer it decrypted
+    assert top_manifest(tmp_path / "s")[1]["layers"][-1]["digest"] == plain_m["layers"][-1]["digest"]
+    r = lockgate(
+        "decrypt", f"oci-archive:{tmp_path}/enc.tar:v1", f"docker-archive:{tmp_path}/out.tar:lockgate/d:v1",
+        "--key", str(keys["ec384"].priv),
+    )  # fmt: skip
+    _ok(r)
+    src = open_source(f"docker-archive:{tmp_path}/out.tar")
+    back = json.loads(src.resolve()[0])
+    src.close()
+    assert [la["digest"] for la in back["layers"]] == [la["digest"] for la in plain_m["layers"]]
