@@ -195,9 +195,9 @@ def osv_hits(
             if pkg.get("ecosystem") != ecosystem:
                 continue
             name = str(canonicalize_name(pkg["name"])) if ecosystem == "PyPI" else pkg["name"]
-            if name in installed and _in_ranges(installed[name], aff, lt):
-                hits.append(OsvHit(name, rec["id"], tuple(rec.get("aliases", []))))
-                break
+            hit = OsvHit(name, rec["id"], tuple(rec.get("aliases", [])))
+            if name in installed and hit not in hits and _in_ranges(installed[name], aff, lt):
+                hits.append(hit)  # one per package: a record may name several packages
     return hits
 
 
