@@ -99,3 +99,41 @@ def test_bad_versions_are_config_errors(text: str) -> None:
 
     with pytest.raises(ConfigError):
         parse_version(text)
+
+
+# The field each check must point at; the fixture text is the oracle (line and column of that key).
+FIELD_OF_CHECK = {
+    "privileged": ("privileged:",),
+    "hostPorts": ("hostPort:",),
+    "hostPathVolumes": ("hostPath:",),
+    "procMount": ("procMount:",),
+    "windowsHostProcess": ("hostProcess:",),
+    "runAsUser": ("runAsUser:",),
+    "hostNamespaces": ("hostNetwork:", "hostPID:", "hostIPC:"),
+}
+
+
+def test_findings_point_at_the_offending_field(corpus: Path) -> None:
+    from lockgate.misconfig.model import MisconfigOptions
+    from lockgate.misconfig.scan import scan_config_paths
+
+    root = corpus / "pss"
+    checked = 0
+    for f in _fixtures(root):
+        if (
+            f["expected"] != "denied"
+            or f["check"] not in FIELD_OF_CHECK
+            or f["version"] not in ("v1.0", "v1.19", "v1.25", "v1.35", "v1.37")
+        ):
+            continue
+        path = root / f["path"]
+        lines = path.read_text().splitlines()
+        report = scan_config_paths([path], MisconfigOptions(pss_level=f["level"], pss_version=f["version"]))
+        want = f"PSS-{f['check']}"
+        hits = [x for x in report.findings if x.id == want or want in x.aliases]  # aliases: replaced at restricted
+        assert hits, f["path"]
+        for h in hits:
+            text = lines[h.location.start_line - 1][h.location.column - 1 :]
+            assert text.startswith(FIELD_OF_CHECK[f["check"]]), (f["path"], h.location, text)
+            checked += 1
+    assert checked > 150
