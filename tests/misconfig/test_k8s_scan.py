@@ -397,3 +397,14 @@ def test_windows_pods_skip_linux_only_rules(tmp_path: Path) -> None:
     assert "LG-K8S-002" in ids  # resource limits apply to every OS
     linux = scan_config_paths([tmp_path / "w.yaml"], MisconfigOptions(pss_version="v1.24"))
     assert "PSS-seccompProfile_restricted" in {f.id for f in linux.findings}  # before v1.25 windows is not exempt
+
+
+def test_helm_chart_templates_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: {tag: latest}\n")
+    (chart / "templates" / "deployment.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n{{- if .Values.x }}\n")
+    report = scan_config_paths([tmp_path], MisconfigOptions())
+    assert not report.gaps and not report.findings
+    assert any("helm template" in w for w in report.warnings)

@@ -43,9 +43,14 @@ def file_type(path: Path) -> str | None:
     return None
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, charts: list[str] | None = None) -> Iterator[Path]:
+    """Scannable files under ``root``; Helm chart templates are skipped (and listed in ``charts``)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        if "Chart.yaml" in filenames and "templates" in dirnames:
+            dirnames.remove("templates")  # Go templates are not YAML: render with `helm template`
+            if charts is not None:
+                charts.append(dirpath)
         for f in sorted(filenames):
             p = Path(dirpath) / f
             if file_type(p) is not None and not p.is_symlink():
@@ -176,10 +181,15 @@ class _Scanner:
         path = Path(arg)
         if path.is_dir():
             rendered = self._kustomize(path)
-            for f in _walk(path):
+            charts: list[str] = []
+            for f in _walk(path, charts):
                 if rendered and file_type(f) == "kubernetes":
                     continue  # the kustomize build already covered the manifests of this tree
                 self._file(f, file_type(f))
+            self.warnings.extend(
+                f"{c}: Helm chart templates not scanned; pipe `helm template` output to `lockgate scan config -`"
+                for c in charts
+            )
             return
         if not path.exists():
             self.gaps.append(CoverageGap(str(path), "no such file or directory"))
