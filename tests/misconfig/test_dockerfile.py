@@ -24,6 +24,7 @@ HADOLINT_MAP = {
     "DL3042": "LG-DF-011",
     "DL3004": "LG-DF-013",
     "DL3020": "LG-DF-015",
+    "DL4006": "LG-DF-018",
 }
 
 SAMPLES = {
@@ -54,6 +55,15 @@ RUN apk add --no-cache tzdata
 RUN pip install --no-cache-dir flask
 USER 10001
 HEALTHCHECK NONE
+""",
+    "pipefail": """\
+FROM debian:12
+RUN wget -qO- https://x.example/a | tar x || true
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN wget -qO- https://x.example/b | tar x
+FROM debian:12 AS second
+RUN cat /etc/os-release | grep ID
+USER 1000
 """,
     "escape": """\
 # escape=`

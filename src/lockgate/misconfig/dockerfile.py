@@ -175,6 +175,16 @@ RULES: tuple[Rule, ...] = (
         (),
     ),
     _rule(
+        "LG-DF-018",
+        L,
+        "Pipe in RUN without pipefail",
+        "A shell-form RUN pipes commands without pipefail, so a failing first command (e.g. a download) does not "
+        "fail the build.",
+        'Add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before the RUN (or set -o pipefail in it).',
+        (f"{HADOLINT}DL4006",),
+        (),
+    ),
+    _rule(
         "LG-DF-017",
         L,
         "apt-get update alone in its RUN",
@@ -347,7 +357,7 @@ def check_dockerfile(text: str, where: str) -> list[tuple[Hit, dict[str, str]]]:
             global_args.update(_kv_pairs(ins.args))
     last_from: Instruction | None = None
     last_user: tuple[str, Instruction] | None = None
-    healthcheck = False
+    healthcheck = pipefail = False
     env: dict[str, str] = {}
     for ins in instrs:
         kw = ins.keyword
@@ -356,7 +366,7 @@ def check_dockerfile(text: str, where: str) -> list[tuple[Hit, dict[str, str]]]:
             image = words[0] if words else ""
             if len(words) >= 3 and words[1].lower() == "as":
                 stages.append(words[2].lower())
-            last_from, last_user, healthcheck = ins, None, False
+            last_from, last_user, healthcheck, pipefail = ins, None, False, False
             env = dict(global_args)
             if image.lower() == "scratch" or image.lower() in stages[:-1] or image.lower() in stages:
                 continue
@@ -380,6 +390,8 @@ def check_dockerfile(text: str, where: str) -> list[tuple[Hit, dict[str, str]]]:
             last_user = (expand(ins.args, env).strip().split(":", 1)[0], ins)
         elif kw == "HEALTHCHECK":
             healthcheck = True
+        elif kw == "SHELL":
+            pipefail = "pipefail" in ins.args
         elif kw == "EXPOSE":
             for p in expand(ins.args, env).split():
                 if p.split("/", 1)[0] == "22":
@@ -393,6 +405,13 @@ def check_dockerfile(text: str, where: str) -> list[tuple[Hit, dict[str, str]]]:
                 hit("LG-DF-015", "ADD copies local files (use COPY)", ins)
         elif kw == "RUN":
             run = _run_text(ins)
+            if (
+                ins.json_args is None
+                and not pipefail
+                and re.search(r"(?<![|])\|(?![|])", ins.args)
+                and "pipefail" not in run
+            ):
+                hit("LG-DF-018", "RUN uses a pipe without pipefail", ins)
             if _PIPE_SHELL.search(run):
                 hit("LG-DF-006", "RUN pipes a downloaded script into a shell", ins)
             if re.search(r"(^|[;&|]\s*|\s)sudo\s", run):
