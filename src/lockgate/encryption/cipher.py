@@ -117,7 +117,7 @@ class PublicOptions:
 
 @dataclass(frozen=True, slots=True)
 class StreamResult:
-    """What streaming a layer produced: output size and sha256, input sha256, HMAC over the ciphertext."""
+    """What streaming a layer produced: size, output sha256, input sha256 (if asked), HMAC over the ciphertext."""
 
     size: int
     out_digest: str
@@ -125,10 +125,13 @@ class StreamResult:
     mac: bytes
 
 
-def _run(src: BinaryIO, dst: BinaryIO, opts: PrivateOptions, encrypt: bool, limit: int) -> StreamResult:
+def _run(
+    src: BinaryIO, dst: BinaryIO, opts: PrivateOptions, encrypt: bool, limit: int, hash_input: bool
+) -> StreamResult:
     ctx = Cipher(algorithms.AES(opts.symkey), modes.CTR(opts.nonce)).encryptor()
     mac = hmac.new(opts.symkey, digestmod=hashlib.sha256)
-    h_in, h_out = hashlib.sha256(), hashlib.sha256()
+    h_in = hashlib.sha256() if hash_input else None
+    h_out = hashlib.sha256()
     buf = bytearray(CHUNK)
     out = bytearray(CHUNK + 16)
     view = memoryview(buf)
@@ -141,14 +144,16 @@ def _run(src: BinaryIO, dst: BinaryIO, opts: PrivateOptions, encrypt: bool, limi
         if size > limit:
             raise IntegrityError(f"layer is larger than the limit of {limit} bytes")
         chunk = view[:n]
-        h_in.update(chunk)
+        if h_in is not None:
+            h_in.update(chunk)
         m = ctx.update_into(chunk, out)
         res = memoryview(out)[:m]
         mac.update(res if encrypt else chunk)
         h_out.update(res)
         dst.write(res)
     ctx.finalize()
-    return StreamResult(size, "sha256:" + h_out.hexdigest(), "sha256:" + h_in.hexdigest(), mac.digest())
+    in_digest = "sha256:" + h_in.hexdigest() if h_in is not None else ""
+    return StreamResult(size, "sha256:" + h_out.hexdigest(), in_digest, mac.digest())
 
 
 def _read_into(src: BinaryIO, view: memoryview) -> int:
@@ -157,9 +162,15 @@ def _read_into(src: BinaryIO, view: memoryview) -> int:
     return len(data)
 
 
-def encrypt_stream(src: BinaryIO, dst: BinaryIO, opts: PrivateOptions, limit: int = 1 << 62) -> StreamResult:
-    """Encrypt ``src`` into ``dst``; ``mac`` of the result is the HMAC for the public options."""
-    return _run(src, dst, opts, True, limit)
+def encrypt_stream(
+    src: BinaryIO, dst: BinaryIO, opts: PrivateOptions, limit: int = 1 << 62, hash_input: bool = True
+) -> StreamResult:
+    """Encrypt ``src`` into ``dst``; ``mac`` of the result is the HMAC for the public options.
+
+    ``hash_input=False`` skips hashing the plaintext when ``src`` verifies its own digest (a
+    :class:`~lockgate.oci.image.VerifyingReader`), saving one SHA-256 pass per layer.
+    """
+    return _run(src, dst, opts, True, limit, hash_input)
 
 
 def decrypt_stream(
@@ -170,7 +181,7 @@ def decrypt_stream(
     ``dst`` must be a staging file: the verdict comes only at the end, so the caller publishes the
     plaintext only when this returns.
     """
-    res = _run(src, dst, opts, False, limit)
+    res = _run(src, dst, opts, False, limit, False)
     if not hmac.compare_digest(res.mac, expected_mac):
         raise IntegrityError(f"{what}: HMAC mismatch, the ciphertext or its annotations were tampered with")
     if res.out_digest != opts.digest:

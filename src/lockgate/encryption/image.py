@@ -26,7 +26,7 @@ from lockgate.encryption import keywrap
 from lockgate.encryption.cipher import PrivateOptions, PublicOptions, decrypt_stream, encrypt_stream
 from lockgate.encryption.keys import DecryptionKey, Recipient
 from lockgate.errors import ConfigError, InputError, IntegrityError
-from lockgate.oci.image import ImageDestination, ImageSource, VerifyingReader
+from lockgate.oci.image import ImageDestination, ImageSource
 from lockgate.oci.model import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
@@ -105,7 +105,10 @@ class RewrittenSource:
         if staged is None:
             return self.inner.open_blob(desc)
         path = staged.file()
-        return VerifyingReader(path.open("rb"), staged.desc.digest, staged.desc.size, f"layer {desc.digest}")  # type: ignore[return-value]
+        if path.stat().st_size != staged.desc.size:
+            raise IntegrityError(f"staged layer {desc.digest} changed size")
+        # digest computed while this process wrote the file into its private (0700) staging dir
+        return path.open("rb")
 
     def prepare(self) -> None:
         """Stage (and verify) every rewritten layer now, before anything is written anywhere."""
@@ -188,6 +191,31 @@ def _check_destination(dst: ImageDestination) -> None:
         )
 
 
+def _link_into_layout(source: RewrittenSource, dst: ImageDestination) -> None:
+    """OCI layout on the same file system: hard-link staged layers into place instead of copying them.
+
+    The staged files are complete and were hashed while written; the link appears under its final name
+    atomically (link to a temp name, then rename), exactly as ``put_blob`` would publish a copy.
+    """
+    from lockgate.oci.layout import LayoutDestination, blob_name
+
+    if not isinstance(dst, LayoutDestination):
+        return
+    for digest, staged in source.blobs.items():
+        if dst.has_blob(staged.desc):
+            continue
+        final = dst.root / blob_name(digest)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".link-{final.name}")
+        try:
+            os.link(staged.file(), tmp)
+            os.chmod(tmp, 0o644)  # noqa: PTH101
+            tmp.replace(final)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return  # other file system or no links: copy_image copies instead
+
+
 def _publish(source: RewrittenSource, dst: DestinationLike, limits: Limits, encrypted: bool) -> str:
     from lockgate.oci.copy import copy_image
 
@@ -197,6 +225,7 @@ def _publish(source: RewrittenSource, dst: DestinationLike, limits: Limits, encr
     try:
         if encrypted:
             _check_destination(destination)
+        _link_into_layout(source, destination)
         return copy_image(source, destination, limits=limits)
     finally:
         if destination is not dst:
@@ -234,9 +263,8 @@ def encrypting_source(
             opts = PrivateOptions.generate(desc.digest)
             f, path = staging.new_file()
             with f, src.open_blob(desc) as reader:
-                res = encrypt_stream(reader, f, opts, limits.max_layer_bytes)  # reader verifies size+digest at EOF
-            if desc.digest.startswith("sha256:") and res.in_digest != desc.digest:
-                raise IntegrityError(f"layer {desc.digest} read back as {res.in_digest}")
+                # the source's reader verifies size and digest at EOF, so the plaintext is not hashed twice
+                res = encrypt_stream(reader, f, opts, limits.max_layer_bytes, hash_input=False)
             annotations = dict(desc.annotations)
             for key, new in keywrap.wrap(recipients, opts).items():
                 annotations[key] = ann.join_blobs(new)
