@@ -79,3 +79,48 @@ def test_invalid_rego_is_a_config_error(tmp_path: Path) -> None:
         scan_config_paths([tmp_path / "app.yaml"], MisconfigOptions(rego_paths=(str(tmp_path / "bad.rego"),)))
     with pytest.raises(ConfigError, match="not found"):
         scan_config_paths([tmp_path / "app.yaml"], MisconfigOptions(rego_paths=(str(tmp_path / "nope"),)))
+
+
+DOCKER_TF = """\
+package docker
+import rego.v1
+
+deny contains msg if {
+  some instr in input
+  instr.Cmd == "from"
+  some v in instr.Value
+  endswith(v, ":latest")
+  msg := sprintf("line %d: base image %s uses latest", [instr.StartLine, v])
+}
+"""
+
+TF = """\
+package tf
+import rego.v1
+
+deny contains {"msg": sprintf("bucket %s is public", [name]), "id": "ORG-TF-1"} if {
+  some name, b in input.resource[_].aws_s3_bucket
+  b.acl == "public-read"
+}
+"""
+
+
+def test_rules_over_dockerfiles_and_terraform(tmp_path: Path) -> None:
+    pol = tmp_path / "pol"
+    pol.mkdir()
+    (pol / "docker.rego").write_text(DOCKER_TF)
+    (pol / "tf.rego").write_text(TF)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "Dockerfile").write_text("FROM alpine:3.20 AS b\nRUN true\nFROM nginx:latest\nUSER 1\n")
+    (src / "main.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "l"\n  acl = "public-read"\n}\n')
+    report = scan_config_paths([src], MisconfigOptions(rego_paths=(str(pol),)))
+    rego = {
+        (f.id, Path(f.location.path).name, f.description)
+        for f in report.findings
+        if f.severity_source.startswith("rego")
+    }
+    assert rego == {
+        ("REGO-docker.deny", "Dockerfile", "line 3: base image nginx:latest uses latest"),
+        ("ORG-TF-1", "main.tf", "bucket logs is public"),
+    }

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from lockgate.errors import ConfigError
+from lockgate.errors import ConfigError, InputError
 from lockgate.findings.model import CoverageGap, Finding, FindingKind, Location, Severity
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
@@ -49,13 +49,53 @@ def _results(value: Any) -> Iterator[dict[str, Any]]:
             yield item
 
 
-def run_rego(paths: Sequence[str], objects: Sequence[object]) -> tuple[list[Finding], list[CoverageGap]]:
-    """Findings from conftest-style ``deny``/``warn``/``violation`` rules over the scanned objects."""
+def dockerfile_input(text: str) -> list[dict[str, Any]]:
+    """A Dockerfile as conftest presents it: ``[{"Cmd": "from", "Value": [...], "Flags": [...], "Stage": 0}]``."""
+    from lockgate.misconfig.dockerfile import parse
+
+    out: list[dict[str, Any]] = []
+    stage = -1
+    for ins in parse(text):
+        if ins.keyword == "FROM":
+            stage += 1
+        value = list(ins.json_args) if ins.json_args is not None else ins.args.split()
+        out.append(
+            {
+                "Cmd": ins.keyword.lower(),
+                "Flags": list(ins.flags),
+                "Value": value,
+                "Stage": max(stage, 0),
+                "StartLine": ins.line,
+                "EndLine": ins.end_line,
+                "Original": f"{ins.keyword} {ins.args}".strip(),
+            }
+        )
+    return out
+
+
+def terraform_input(text: str, where: str) -> dict[str, Any]:
+    """A ``.tf`` file as python-hcl2 parses it (what conftest's HCL2 parser also produces)."""
+    from hcl2.api import loads
+
+    try:
+        doc = loads(text)
+    except Exception as e:  # lark raises many exception types for bad input
+        raise InputError(f"{where}: invalid HCL: {' '.join(str(e).split())[:200]}") from None
+    return dict(doc)
+
+
+def run_rego(
+    paths: Sequence[str], documents: Sequence[tuple[object, Location]]
+) -> tuple[list[Finding], list[CoverageGap]]:
+    """Findings from conftest-style ``deny``/``warn``/``violation`` rules over the scanned documents.
+
+    ``documents`` are (input, location) pairs: Kubernetes objects, Dockerfiles in conftest's
+    instruction-list form, Terraform files as HCL-to-JSON.
+    """
     try:
         import regopy
     except ImportError:
         raise ConfigError("custom Rego rules need regopy (pip install regopy)") from None
-    from lockgate.misconfig.kubernetes.loader import K8sObject
 
     files = _rego_files(paths)
     interp = regopy.Interpreter()
@@ -77,9 +117,8 @@ def run_rego(paths: Sequence[str], objects: Sequence[object]) -> tuple[list[Find
             packages.append(m.group(1))
     findings: list[Finding] = []
     gaps: list[CoverageGap] = []
-    for obj in objects:
-        assert isinstance(obj, K8sObject)
-        interp.set_input(obj.obj)
+    for doc_input, loc in documents:
+        interp.set_input(json.loads(json.dumps(doc_input, default=str)))  # YAML timestamps etc. as strings
         for pkg in packages:
             raw = str(interp.query(f"data.{pkg}"))
             try:
@@ -91,7 +130,6 @@ def run_rego(paths: Sequence[str], objects: Sequence[object]) -> tuple[list[Find
             doc = out["expressions"][0] if out["expressions"] else {}
             if not isinstance(doc, dict):
                 continue
-            line, col, end = obj.mark(())
             for set_name, default_sev in SETS.items():
                 for r in _results(doc.get(set_name, [])):
                     rid = str(r.get("id") or r.get("rule") or f"REGO-{pkg}.{set_name}")
@@ -108,15 +146,7 @@ def run_rego(paths: Sequence[str], objects: Sequence[object]) -> tuple[list[Find
                             title=str(r.get("title") or msg),
                             description=msg,
                             severity_source=f"rego:{pkg}",
-                            location=Location(
-                                path=obj.file,
-                                start_line=line,
-                                end_line=end,
-                                column=col,
-                                resource_kind=obj.kind,
-                                resource_name=obj.name,
-                                namespace=obj.namespace,
-                            ),
+                            location=loc,
                         )
                     )
     return findings, gaps

@@ -87,6 +87,8 @@ class _Scanner:
         self.namespaces: list[tuple[object, str]] = []
         self.netpol_namespaces: set[str] = set()
         self.k8s_objects: list[object] = []
+        self.rego_docs: list[tuple[object, Location]] = []
+        """(input document, where it came from) for custom Rego rules."""
         self.ignores = _load_ignore_file(options.ignore_file) if options.ignore_file else []
         unknown = [d for d in self.disabled if d not in self.rules and d not in FAMILIES]
         if unknown:
@@ -132,6 +134,10 @@ class _Scanner:
 
             for hit, sup in check_dockerfile(text, where):
                 self.emit(hit, Location(path=where, start_line=hit.line, end_line=hit.line, column=1), sup)
+            if self.options.rego_paths:
+                from lockgate.misconfig.rego import dockerfile_input
+
+                self.rego_docs.append((dockerfile_input(text), Location(path=where, start_line=1, column=1)))
         elif kind == "terraform":
             from lockgate.misconfig.terraform import check_terraform
 
@@ -141,6 +147,10 @@ class _Scanner:
                     Location(path=where, start_line=hit.line, end_line=end, column=1, resource_name=res),
                     sup,
                 )
+            if self.options.rego_paths:
+                from lockgate.misconfig.rego import terraform_input
+
+                self.rego_docs.append((terraform_input(text, where), Location(path=where, start_line=1, column=1)))
 
     def scan_kubernetes(self, text: str, where: str) -> None:
         from lockgate.misconfig.kubernetes.hardening import check_namespace_and_exposure, check_workload
@@ -150,6 +160,11 @@ class _Scanner:
         objs = load_objects(text, where, max_aliases=self.settings.limits.max_yaml_aliases)
         for obj in objs:
             self.k8s_objects.append(obj)
+            if self.options.rego_paths:
+                line, col, end = obj.mark(())
+                loc = Location(path=obj.file, start_line=line, end_line=end, column=col, resource_kind=obj.kind,
+                               resource_name=obj.name, namespace=obj.namespace)  # fmt: skip
+                self.rego_docs.append((obj.obj, loc))
             if obj.kind == "Namespace":
                 self.namespaces.append((obj, obj.name))
             elif obj.kind == "NetworkPolicy":
@@ -351,7 +366,7 @@ def scan_config_paths(
     if options.rego_paths:
         from lockgate.misconfig.rego import run_rego
 
-        f2, g2 = run_rego(options.rego_paths, s.k8s_objects)
+        f2, g2 = run_rego(options.rego_paths, s.rego_docs)
         s.findings.extend(f2)
         s.gaps.extend(g2)
     findings = sorted(
