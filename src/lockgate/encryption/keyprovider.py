@@ -23,6 +23,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 import secrets
 import subprocess
 import time
@@ -36,6 +37,7 @@ CONFIG_ENV = "OCICRYPT_KEYPROVIDER_CONFIG"
 TIMEOUT = 60
 MAX_OUTPUT = 1 << 20
 _AAD = b"lockgate-keyprovider-v1"
+_NONCE_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 def _b64(data: bytes) -> str:
@@ -192,7 +194,7 @@ def _bind_nonce(cfg: ProviderConfig, nonce: Any, token: str) -> None:
     One decryption session unwraps one key per layer, so the bound evidence stays valid until the nonce
     expires; any other evidence naming the same nonce is refused (no replay into another session).
     """
-    if not isinstance(nonce, str) or not nonce or "/" in nonce or nonce.startswith("."):
+    if not isinstance(nonce, str) or not _NONCE_RE.fullmatch(nonce):
         raise IntegrityError("evidence has no valid nonce")
     path = cfg.nonce_dir / nonce
     bound = hashlib.sha256(token.encode()).hexdigest()

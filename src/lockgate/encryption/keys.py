@@ -1,13 +1,16 @@
 """Recipients (who may decrypt) and decryption keys, parsed from the CLI's ``scheme:value`` syntax.
 
-Recipients: ``jwe:PUB.pem``, ``pkcs7:CERT.pem``, ``pgp:KEYID`` (gpg keyring), ``pkcs11:URI`` (or a
-PKCS#11 key file in ocicrypt's YAML), ``provider:NAME[:ARG]``. Decryption keys: ``PRIV.pem[:password]``
-(PEM or DER; PKCS#1, PKCS#8 and SEC1, optionally encrypted), ``pkcs11:URI``, ``provider:NAME[:ARG]``,
+Recipients: ``jwe:PUB.pem``, ``pkcs7:CERT.pem``, ``pgp:KEYID`` (gpg keyring), ``pkcs11:URI`` (or an
+RSA public key file, wrapped in software), ``provider:NAME[:ARG]``. Decryption keys: ``PRIV.pem[:password]``
+(PEM or DER; PKCS#1, PKCS#8 and SEC1, optionally encrypted; the password may instead come from
+``LOCKGATE_KEY_PASSWORD``), ``pkcs11:URI``, ``provider:NAME[:ARG]``,
 ``pgp`` (gpg's secret keyring) or ``pgp:SECRET_KEY_FILE``, ``pkcs7:CERT.pem:PRIV.pem``.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lockgate.errors import ConfigError, NotFoundError
 
 MAX_KEY_FILE = 1 << 20
+PASSWORD_ENV = "LOCKGATE_KEY_PASSWORD"
+"""Password for encrypted private key files given without ``:password`` (keeps it out of ``ps``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,4 +190,15 @@ def parse_key(spec: str) -> DecryptionKey:
     if not path.exists() and ":" in spec:
         head, _, pw = spec.rpartition(":")
         path, password = Path(head), pw.encode()
+    if password is None and os.environ.get(PASSWORD_ENV):
+        password = os.environ[PASSWORD_ENV].encode()
+        try:
+            return PrivateKeyFile(load_private_key(path, password), str(path))
+        except ConfigError:
+            password = None  # the key is not encrypted: the variable was meant for another key
     return PrivateKeyFile(load_private_key(path, password), str(path))
+
+
+def parse_keys(specs: Sequence[str]) -> list[DecryptionKey]:
+    """Parse several ``--key``/``--decryption-key`` values (for ``scan image --decryption-key``)."""
+    return [parse_key(s) for s in specs]
