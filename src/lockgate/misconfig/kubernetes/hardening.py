@@ -276,7 +276,9 @@ def check_workload(obj: K8sObject, options: MisconfigOptions) -> list[Hit]:
             if "automountServiceAccountToken" in spec
             else (*base, "spec")
         )
-        hits.append(Hit("LG-K8S-007", "automountServiceAccountToken is not false", where))
+        hits.append(
+            Hit("LG-K8S-007", f"{obj.kind} {obj.name!r} does not set automountServiceAccountToken: false", where)
+        )
     if obj.kind == "Pod" and not _l(obj.metadata.get("ownerReferences")):
         hits.append(Hit("LG-K8S-016", f"Pod {obj.name!r} is not managed by a controller", ("kind",)))
     return hits
