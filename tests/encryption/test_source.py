@@ -62,3 +62,11 @@ def test_tampered_layer_never_yields_bytes(enc: Path, keys: dict[str, KeyPair]) 
         first = open_image(src).layers[0]
         with pytest.raises(IntegrityError, match="HMAC mismatch"):
             src.open_blob(first)
+
+
+def test_plain_image_passes_through_unchanged(plain: Path, keys: dict[str, KeyPair]) -> None:
+    want, _ = top_manifest(plain)
+    with decrypting_source(open_source(f"oci:{plain}:v1"), [parse_key(str(keys["rsa"].priv))]) as src:
+        raw, _ = src.resolve()
+        assert "sha256:" + hashlib.sha256(raw).hexdigest() == want
+        assert open_image(src).digest == want

@@ -130,6 +130,7 @@ class RewrittenSource:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _select(src: ImageSource, platform: Platform | None, limits: Limits) -> tuple[dict[str, Any], Manifest]:
+    """The chosen platform's manifest as a JSON object (to rewrite) and parsed (``.raw`` = original bytes)."""
     from lockgate.oci.copy import select_manifest, to_oci_manifest
 
     raw, media_type = src.resolve()
@@ -139,9 +140,9 @@ def _select(src: ImageSource, platform: Platform | None, limits: Limits) -> tupl
     raw = sel.raw
     if sel.media_type == DOCKER_MANIFEST:
         raw = to_oci_manifest(raw)  # encrypted media types exist only for OCI manifests (as skopeo converts)
-    manifest = Manifest.parse(raw, OCI_MANIFEST, limits.max_layers)
     obj = json.loads(raw)
     obj["mediaType"] = OCI_MANIFEST
+    manifest = Manifest.parse(sel.raw if sel.media_type != DOCKER_MANIFEST else raw, OCI_MANIFEST, limits.max_layers)
     return obj, manifest
 
 
@@ -354,7 +355,8 @@ def decrypting_source(
             plain_ann = ann.strip_encryption(dict(desc.annotations))
             _set_desc(obj["layers"][i], out.media_type, out.digest, out.size, plain_ann)
             blobs[out.digest] = _Staged(out, produce=produce)
-        return RewrittenSource(source, _dump(obj), blobs, staging, len(blobs))
+        raw = _dump(obj) if blobs else manifest.raw  # nothing encrypted (or readable): the manifest as it is
+        return RewrittenSource(source, raw, blobs, staging, len(blobs))
     except BaseException:
         staging.cleanup()
         raise
