@@ -87,3 +87,16 @@ def test_broken_yaml_is_a_gap_and_the_rest_is_scanned(tmp_path: Path) -> None:
     r = run("scan", "config", str(tmp_path), "-f", "json", "--allow-incomplete")
     assert r.returncode == 0
     assert "Traceback" not in r.stderr
+
+
+def test_compliance_view(tmp_path: Path) -> None:
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(BAD_POD)
+    r = run("scan", "config", str(pod), "--compliance", "pss-restricted", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    status = {c["id"]: c["status"] for c in doc["controls"]}
+    assert status["privileged"] == "FAIL" and status["hostPorts"] == "PASS"
+    assert doc["summary"]["FAIL"] >= 4  # privileged, runAsNonRoot, capabilities, seccomp, escalation
+    r = run("scan", "config", str(pod), "--compliance", "nope")
+    assert r.returncode == 2 and "unknown compliance framework" in r.stderr

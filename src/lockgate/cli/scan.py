@@ -128,8 +128,10 @@ def _gate_and_emit(
     ignore_unfixed: bool,
     allow_incomplete: bool,
     ignorefile: Path | None,
+    compliance: str | None = None,
 ) -> None:
     import datetime as _dt
+    import json
     from dataclasses import replace
 
     from lockgate.errors import ConfigError
@@ -170,7 +172,15 @@ def _gate_and_emit(
             raise ConfigError(f"--severity: {e}") from None
         report = replace(report, findings=tuple(f for f in report.findings if f.severity in wanted))
     decision = decide(report, policy, allow_incomplete=allow_incomplete, prior=prior)
-    write_output(renderer_for(fmt.value)(report), output)
+    if compliance:
+        from lockgate.misconfig.compliance import evaluate
+
+        counted = replace(report, findings=tuple(f for f in report.findings if not f.suppressed_by))
+        view = evaluate(counted, compliance)
+        text = json.dumps(view.to_dict(), indent=2) + "\n" if fmt is Format.JSON else view.render_table()
+        write_output(text, output)
+    else:
+        write_output(renderer_for(fmt.value)(report), output)
     if not s.quiet:
         for r in decision.reasons[:25]:
             if r.outcome.value != "allow":
@@ -359,12 +369,20 @@ def scan_config_cmd(
         list[str] | None, typer.Option("--allowed-registry", help="Registry prefix images may come from (repeatable).")
     ] = None,
     rego: Annotated[list[str] | None, typer.Option("--rego", help="Custom Rego rules: file or directory.")] = None,
+    compliance: Annotated[
+        str | None,
+        typer.Option(
+            "--compliance", help="Report per control: pss-baseline, pss-restricted, k8s-nsa, docker-cis (table|json)."
+        ),
+    ] = None,
 ) -> None:
     """Scan configuration: Kubernetes (Pod Security Standards and hardening), Dockerfiles, Terraform."""
     from lockgate.misconfig.model import MisconfigOptions
     from lockgate.misconfig.scan import scan_config_paths, with_overrides
 
     check_format(fmt, REPORT_FORMATS - {Format.CYCLONEDX, Format.SPDX}, "scan config")
+    if compliance:
+        check_format(fmt, {Format.TABLE, Format.JSON}, "scan config --compliance")
     s = settings(ctx)
     pol = _load_policy(ctx, policy)
     opts = MisconfigOptions.from_policy(pol.misconfig)
@@ -392,6 +410,7 @@ def scan_config_cmd(
         ignore_unfixed=False,
         allow_incomplete=allow_incomplete,
         ignorefile=ignorefile,
+        compliance=compliance,
     )
 
 
