@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lockgate.attest.dsse import ENVELOPE_MEDIA_TYPE, Envelope
 from lockgate.config import Limits
@@ -23,6 +24,9 @@ from lockgate.oci.model import OCI_CONFIG, OCI_MANIFEST, Descriptor, Manifest, s
 from lockgate.oci.registry.options import RegistryOptions
 from lockgate.oci.targets import OCI, REGISTRY, Target, open_destination, open_source, parse_target
 from lockgate.trust import image as _img
+
+if TYPE_CHECKING:
+    from lockgate.oci.registry.client import RegistryClient
 
 PREDICATE_ANNOTATION = "predicateType"
 MAX_ATTESTATION_BYTES = 32 * 1024 * 1024
@@ -159,29 +163,55 @@ def _referrer_layers(base: ImageSource, target: Target, digest: str, limits: Lim
 
 
 def find_attestations(
-    target_text: str, *, options: RegistryOptions | None = None, limits: Limits | None = None
+    target_text: str,
+    *,
+    options: RegistryOptions | None = None,
+    limits: Limits | None = None,
+    client: RegistryClient | None = None,
 ) -> tuple[str, list[StoredAttestation]]:
     """The image digest and every DSSE envelope stored for it (``.att`` tag and referrers), read in full.
 
     Unreadable layers come back with ``error`` set rather than raising, so one bad layer does not hide others.
+    In a registry one client serves the image, the ``.att`` tag, the referrers and the blobs; pass ``client``
+    (for that registry) to reuse a warm connection across many verifications.
     """
     limits = limits or Limits()
     target = parse_target(target_text)
-    digest = resolve_image(target, options, limits)
+    if target.transport not in (REGISTRY, OCI):
+        raise InputError(f"attestations live in registries and oci: layouts, not {target.transport}")
     found: list[StoredAttestation] = []
     opened: list[ImageSource] = []
     try:
-        att_target = _img._with_tag(target, attestation_tag(digest))
+        if client is not None and target.transport == REGISTRY:
+            from lockgate.oci.registry.images import RegistrySource
+
+            assert target.reference is not None
+            src: ImageSource = RegistrySource(target.reference, client=client)
+        else:
+            src = open_source(target, options, limits=limits)
+        opened.append(src)
+        digest = sha256_digest(src.resolve()[0])
+        pinned = target.reference.digest if target.reference is not None else None
+        if pinned and pinned != digest:
+            raise IntegrityError(f"registry returned {digest} for {target.reference}")
         layers: list[tuple[str, Descriptor, ImageSource]] = []
         try:
-            src = open_source(att_target, options, limits=limits)
-            opened.append(src)
-            raw, mt = src.resolve()
-            layers += [("tag", d, src) for d in Manifest.parse(raw, mt, limits.max_layers).layers]
+            if target.transport == REGISTRY:
+                assert target.reference is not None
+                raw, mt, _ = src.client.get_manifest(target.reference.repository, attestation_tag(digest))  # type: ignore[attr-defined]
+                att_store: ImageSource = src
+            else:
+                att_store = open_source(_img._with_tag(target, attestation_tag(digest)), options, limits=limits)
+                opened.append(att_store)
+                raw, mt = att_store.resolve()
+            layers += [("tag", d, att_store) for d in Manifest.parse(raw, mt, limits.max_layers).layers]
         except NotFoundError:
             pass
-        base = open_source(_img._with_tag(target, None) if target.transport == OCI else target, options, limits=limits)
-        opened.append(base)
+        if target.transport == OCI:
+            base = open_source(_img._with_tag(target, None), options, limits=limits)
+            opened.append(base)
+        else:
+            base = src
         layers += [("referrer", d, base) for d in _referrer_layers(base, target, digest, limits)]
         seen: set[tuple[str, str]] = set()
         for kind, d, store in layers[: limits.max_signatures]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lockgate.attest.attach import PREDICATE_ANNOTATION, StoredAttestation, find_attestations
 from lockgate.attest.dsse import IN_TOTO_PAYLOAD_TYPE, parse_envelope, verify_envelope
@@ -20,6 +20,9 @@ from lockgate.errors import InputError, IntegrityError
 from lockgate.oci.registry.options import RegistryOptions
 from lockgate.trust.keys.model import PublicKey
 from lockgate.trust.revocation import RevocationList
+
+if TYPE_CHECKING:
+    from lockgate.oci.registry.client import RegistryClient
 
 
 class PredicateCheck(Protocol):
@@ -149,9 +152,10 @@ def verify_attestations(
     checks: Sequence[PredicateCheck] = (),
     options: RegistryOptions | None = None,
     limits: Limits | None = None,
+    client: RegistryClient | None = None,
 ) -> AttestationVerification:
-    """Check every attestation stored for the image ``target_text`` names."""
-    digest, found = find_attestations(target_text, options=options, limits=limits)
+    """Check every attestation stored for the image ``target_text`` names (``client``: reuse a registry client)."""
+    digest, found = find_attestations(target_text, options=options, limits=limits, client=client)
     results = [_check_stored(a, digest, keys, predicate_type, revocations, checks) for a in found]
     # requested type first, so the failure reason is the most relevant one
     results.sort(key=lambda c: (c.ok is False, predicate_type is not None and c.predicate_type != predicate_type))
