@@ -104,7 +104,17 @@ def _rule(
 C, H, M = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
 _END = r"(?![A-Za-z0-9_])"
 _Q = r"""["']?"""
-_PEM_BODY = r"(?P<secret>[A-Za-z0-9+/=\r\n\t :,\-]{64,65536}?)"
+_PEM_BODY = r"(?P<secret>(?:[A-Za-z0-9+/=\r\n\t :,]++|-(?!----))++)"
+"""Base64 body with optional RFC 1421 headers. Possessive, and unable to cross a ``-----``
+boundary, so a BEGIN line without its END costs one linear pass (no backtracking)."""
+
+
+def _pem_body_ok(body: bytes) -> bool:
+    return len(body.strip()) >= 64
+
+
+def _ppk_body_ok(body: bytes) -> bool:
+    return len(body.strip()) >= 40
 
 
 def _pem(id: str, title: str, label: str, severity: Severity = C) -> Rule:
@@ -115,6 +125,7 @@ def _pem(id: str, title: str, label: str, severity: Severity = C) -> Rule:
         rf"-----BEGIN {label}-----\s*{_PEM_BODY}\s*-----END {label}-----",
         (f"begin {label}-----",),
         category="private-key",
+        validate=_pem_body_ok,
         multiline=True,
     )
 
@@ -480,15 +491,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         + r"\s*-----END ENCRYPTED (?:COSIGN|SIGSTORE) PRIVATE KEY-----",
         ("begin encrypted cosign private key-----", "begin encrypted sigstore private key-----"),
         category="private-key",
+        validate=_pem_body_ok,
         multiline=True,
     ),
     _rule(
         "private-key-putty",
         "PuTTY private key",
         C,
-        r"PuTTY-User-Key-File-[23]:[^\r\n]*\r?\n(?:[^\r\n]*\r?\n){1,40}?Private-Lines:\s*\d+\r?\n"
-        r"(?P<secret>[A-Za-z0-9+/=\r\n]{40,65536}?)\r?\nPrivate-MAC:",
+        r"PuTTY-User-Key-File-[23]:[^\r\n]*+\r?\n(?:[^\r\n]*+\r?\n){1,40}?Private-Lines:[ \t]*+\d++\r?\n"
+        r"(?P<secret>(?:[A-Za-z0-9+/=]++\r?\n)++)Private-MAC:",
         ("putty-user-key-file-",),
+        validate=_ppk_body_ok,
         category="private-key",
         multiline=True,
     ),

@@ -23,6 +23,9 @@ MAX_MATCHES_PER_RULE = 100
 MULTILINE_SPAN = 1 << 17
 """Bytes after a keyword's line searched by multi-line rules (PEM bodies, PuTTY keys)."""
 
+MAX_MULTILINE_WINDOWS = 256
+"""Keyword lines per file a multi-line rule looks at (bounds hostile files full of BEGIN lines)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SecretMatch:
@@ -65,18 +68,32 @@ class SecretScanner:
         return out
 
     def _windows(self, rule: Rule, content: bytes, offsets: list[int]) -> list[tuple[int, int, int]]:
-        """(search start, search end, first-line end) around each keyword's line, no line twice."""
+        """(search start, search end, last allowed match start) per keyword line, no line twice.
+
+        Single-line rules search the keyword's line. Multi-line rules search a span from the
+        keyword's line and accept every match starting in it; keywords inside a span already
+        searched start no new window, so no byte is searched twice.
+        """
         out: list[tuple[int, int, int]] = []
         last_line = -1
+        covered = -1  # multi-line rules: end of the last window, which already searched what lies inside it
         for off in offsets:
+            if off < covered:
+                continue
             ls = content.rfind(b"\n", 0, off) + 1
             if ls == last_line:
                 continue
             last_line = ls
             le = content.find(b"\n", off)
             le = len(content) if le < 0 else le
-            end = min(len(content), ls + MULTILINE_SPAN) if rule.multiline else le
-            out.append((ls, max(end, le), le))
+            if rule.multiline:
+                end = max(le, min(len(content), ls + MULTILINE_SPAN))
+                covered = end
+                out.append((ls, end, end))
+                if len(out) >= MAX_MULTILINE_WINDOWS:
+                    break
+            else:
+                out.append((ls, le, le))
         return out
 
     def _run(self, rule: Rule, content: bytes, path: str, offsets: list[int]) -> Iterable[SecretMatch]:
@@ -93,7 +110,8 @@ class SecretScanner:
                 secret = m.group(group)
                 if not secret or not self._accept(rule, secret, path):
                     continue
-                start, end = m.span(group)
+                start = m.start(group)
+                end = start + len(secret.rstrip(b" \t\r\n"))  # multi-line bodies may end with a newline
                 line_start = content.rfind(b"\n", 0, start) + 1
                 start_line = content.count(b"\n", 0, start) + 1
                 yield SecretMatch(
