@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import enum
+import json
 import os
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from lockgate.config import Settings
 from lockgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    import click
 
 
 class Format(enum.StrEnum):
@@ -82,3 +87,24 @@ def is_tty() -> bool:
 
 FORMAT_OPTION = typer.Option(Format.TABLE, "--format", "-f", help="Output format.", case_sensitive=False)
 OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write the result to FILE instead of stdout.")
+
+
+def write_json(doc: Any, output: Path | None) -> None:
+    """Write ``doc`` as indented JSON (one trailing newline) to stdout or ``output``."""
+    write_output(json.dumps(doc, indent=2) + "\n", output)
+
+
+def hide_unset_envvars(command: click.Command) -> None:
+    """Stop usage errors from saying ``(env var: 'None')`` for options that have no variable.
+
+    Typer options default to ``show_envvar=True`` and Click 8.2 appends the variable to the
+    "Missing option" hint even when there is none; only options with a real variable keep it.
+    """
+    import click
+
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.envvar:
+            param.show_envvar = False
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            hide_unset_envvars(sub)

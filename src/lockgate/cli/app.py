@@ -14,7 +14,7 @@ import click
 import typer
 
 from lockgate import __version__
-from lockgate.cli._common import State
+from lockgate.cli._common import State, hide_unset_envvars
 from lockgate.cli.exitcodes import ExitCode
 
 app = typer.Typer(
@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
+    hide_unset_envvars(command)  # no "(env var: 'None')" in usage errors
     try:
         cfg = _config_path(args)
         defaults = load_config_defaults(cfg) if cfg is not None else None
@@ -162,7 +163,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.OK)
     except Exception as e:
         if _debug_requested(args):
-            raise
+            import traceback
+
+            traceback.print_exc()  # the traceback, but still exit 3: never 1 for a crash
+            sys.exit(ExitCode.RUNTIME)
         print(f"lockgate: internal error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
         sys.exit(ExitCode.RUNTIME)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)

@@ -8,10 +8,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+from lockgate.cli._common import (
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    Format,
+    check_format,
+    settings,
+    write_json,
+    write_output,
+)
 from lockgate.cli._registry_opts import (
     CACert,
     ClientCert,
@@ -21,6 +30,9 @@ from lockgate.cli._registry_opts import (
     Username,
     registry_options,
 )
+
+if TYPE_CHECKING:
+    from lockgate.trust.keys.model import PublicKey
 
 key_app = typer.Typer(help="Generate, import, list and revoke signing keys.", no_args_is_help=True)
 
@@ -52,15 +64,35 @@ def key_generate(
     out: Path | None = typer.Option(None, "--out", help="Write PREFIX.key and PREFIX.pub (default: the keyring)."),
     algorithm: str = typer.Option("ecdsa-p256", "--algorithm", help="ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Generate a key pair: PREFIX.key (cosign encrypted format) and PREFIX.pub (PEM)."""
     from lockgate.trust.keys.generate import generate_key_pair
 
+    check_format(fmt, {Format.TABLE, Format.JSON}, "key generate")
     if algorithm not in ALGORITHMS:
         raise typer.BadParameter(f"use one of {', '.join(ALGORITHMS)}", param_hint="--algorithm")
     key_path, pub_path, pub = generate_key_pair(out, algorithm, _password(confirm=True), force=force)
     _say(ctx, f"wrote {key_path} and {pub_path}")
-    typer.echo(f"{pub.key_id}  {pub.algorithm}  {pub_path}")
+    _key_written(fmt, output, key_path, pub_path, pub)
+
+
+def _key_written(fmt: Format, output: Path | None, key_path: Path, pub_path: Path, pub: PublicKey) -> None:
+    """The result of ``key generate`` / ``key import``: one line, or a JSON object."""
+    if fmt is Format.JSON:
+        write_json(
+            {
+                "key_id": pub.key_id,
+                "intoto_keyid": pub.intoto_keyid,
+                "algorithm": pub.algorithm,
+                "private_key": str(key_path),
+                "public_key": str(pub_path),
+            },
+            output,
+        )
+    else:
+        write_output(f"{pub.key_id}  {pub.algorithm}  {pub_path}\n", output)
 
 
 @key_app.command("import")
@@ -69,20 +101,21 @@ def key_import(
     private_key: Path = typer.Argument(..., help="PEM private key (PKCS#8, SEC1 or PKCS#1)."),
     out: Path | None = typer.Option(None, "--out", help="Write PREFIX.key and PREFIX.pub (default: the keyring)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Import a PEM private key into cosign's encrypted format (password from LOCKGATE_PASSWORD)."""
     from lockgate.trust.keys.generate import import_key_pair
 
+    check_format(fmt, {Format.TABLE, Format.JSON}, "key import")
     key_path, pub_path, pub = import_key_pair(private_key, out, _password, force=force)
     _say(ctx, f"wrote {key_path} and {pub_path}")
-    typer.echo(f"{pub.key_id}  {pub.algorithm}  {pub_path}")
+    _key_written(fmt, output, key_path, pub_path, pub)
 
 
 @key_app.command("list")
-def key_list(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
+def key_list(ctx: typer.Context, fmt: Format = FORMAT_OPTION, output: Path | None = OUTPUT_OPTION) -> None:
     """List the keys in the keyring (<config dir>/keys): ID, algorithm, file."""
-    import json
-
     from lockgate.trust.keys.keyring import entries
 
     check_format(fmt, {Format.TABLE, Format.JSON}, "key list")
@@ -98,13 +131,14 @@ def key_list(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
         for e in entries()
     ]
     if fmt == Format.JSON:
-        write_output(json.dumps(rows, indent=2), None)
+        write_json(rows, output)
         return
+    lines = []
     for r in rows:
         kid = r["key_id"] or "?"
-        typer.echo(
-            f"{kid}  {r['algorithm'] or '?':<11} {r['file']}{'  (' + str(r['error']) + ')' if r['error'] else ''}"
-        )
+        err = f"  ({r['error']})" if r["error"] else ""
+        lines.append(f"{kid}  {r['algorithm'] or '?':<11} {r['file']}{err}\n")
+    write_output("".join(lines), output)
 
 
 @key_app.command("revoke")
@@ -119,12 +153,15 @@ def key_revoke(
     signing_key: str | None = typer.Option(
         None, "--signing-key", envvar="LOCKGATE_REVOCATION_SIGNING_KEY", help="Sign the list with this key."
     ),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Add a key to the revocation list; verification refuses its signatures from then on."""
     from lockgate.trust.keys.files import load_public_key
     from lockgate.trust.keys.resolve import load_signer
-    from lockgate.trust.revocation import parse_time, revoke
+    from lockgate.trust.revocation import default_path, parse_time, revoke
 
+    check_format(fmt, {Format.TABLE, Format.JSON}, "key revoke")
     ident: object = key
     if Path(key).is_file():
         ident = load_public_key(Path(key))
@@ -137,6 +174,9 @@ def key_revoke(
         signer=signer,
     )
     _say(ctx, f"revocation list version {rl.version}: {len(rl.revoked)} revoked key(s)")
+    if fmt is Format.JSON:
+        doc = {"list": str(list_file or default_path()), "signed": signer is not None} | rl.signed_dict()
+        write_json(doc, output)
 
 
 # -- blobs ---------------------------------------------------------------------------------
@@ -145,25 +185,35 @@ def sign_blob_cmd(
     file: Path = typer.Argument(..., help="File to sign."),
     key: str = typer.Option(..., "--key", help="Private key file, pkcs11: URI or plug-in URI."),
     output_signature: Path | None = typer.Option(
-        None, "--output-signature", "--output", "-o", help="Write the base64 signature here (default: stdout)."
+        None, "--output-signature", help="Write the base64 signature here (default: stdout)."
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write the result here: the signature (as cosign's --output), or with -f json the JSON document.",
     ),
     bundle: Path | None = typer.Option(None, "--bundle", help="Also write a Sigstore bundle (v0.3) here."),
     tsa: str | None = typer.Option(
         None, "--tsa", "--timestamp-server-url", help="RFC 3161 timestamp authority for the bundle."
     ),
+    fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Sign a file (cosign sign-blob compatible: base64 signature over the file's SHA-256)."""
-    from lockgate.trust.blob import encode_signature, sign_blob
+    from lockgate.errors import ConfigError
+    from lockgate.trust.blob import encode_signature, file_digest, sign_blob
     from lockgate.trust.keys.resolve import load_signer
 
+    check_format(fmt, {Format.TABLE, Format.JSON}, "sign-blob")
     if tsa and bundle is None:
-        from lockgate.errors import ConfigError
-
         raise ConfigError("--tsa needs --bundle (the timestamp is stored in the bundle)")
+    if fmt is Format.TABLE and output is not None:
+        if output_signature is not None:
+            raise ConfigError("--output and --output-signature both name the signature file; give one")
+        output_signature = output
     signer = load_signer(key, _password)
     raw_sig = sign_blob(file, signer)
     if bundle is not None:
-        from lockgate.trust.blob import file_digest
         from lockgate.trust.bundle import assemble_blob_bundle
 
         tsr = None
@@ -174,6 +224,20 @@ def sign_blob_cmd(
         write_output(assemble_blob_bundle(file_digest(file), signer.public_key.key_id, raw_sig, tsr), bundle)
         _say(ctx, f"wrote bundle to {bundle}")
     sig = encode_signature(raw_sig)
+    if fmt is Format.JSON:
+        if output_signature is not None:
+            write_output(sig, output_signature)
+        doc = {
+            "file": str(file),
+            "digest": "sha256:" + file_digest(file).hex(),
+            "key_id": signer.public_key.key_id,
+            "algorithm": signer.public_key.algorithm,
+            "signature": sig.decode(),
+            "signature_file": str(output_signature) if output_signature is not None else None,
+            "bundle": str(bundle) if bundle is not None else None,
+        }
+        write_json(doc, output)
+        return
     if output_signature is None:
         sys.stdout.buffer.write(sig)
         sys.stdout.flush()
@@ -210,41 +274,82 @@ def verify_blob_cmd(
     tsa_cert_chain: Path | None = typer.Option(
         None, "--tsa-cert-chain", "--timestamp-certificate-chain", help="PEM chain of the TSA (bundle timestamps)."
     ),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Verify a detached blob signature or a Sigstore bundle; exit 1 with a one-line reason when it fails."""
-    from lockgate.errors import ConfigError, IntegrityError, PolicyFailure
+    from lockgate.errors import ConfigError, PolicyFailure
 
-    if bundle is not None and trusted_root is None and key is not None:
-        _verify_keyed_blob_bundle(ctx, file, key, bundle, revocations, tsa_cert_chain)
-        return
-    if bundle is not None:
-        from lockgate.trust.keyless import IdentityMatcher, load_bundle, load_trusted_root, verify_blob_bundle
+    check_format(fmt, {Format.TABLE, Format.JSON}, "verify-blob")
+    base: dict[str, Any] = {"file": str(file)}
+    try:
+        if bundle is not None and trusted_root is None and key is not None:
+            doc = _verify_keyed_blob_bundle(file, key, bundle, revocations, tsa_cert_chain)
+        elif bundle is not None:
+            if trusted_root is None:
+                raise ConfigError("--bundle needs --trusted-root (offline verification)")
+            matcher = (
+                certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
+                certificate_oidc_issuer_regexp,
+            )  # fmt: skip
+            doc = _verify_keyless_blob(file, bundle, trusted_root, matcher)
+        else:
+            if key is None or signature is None:
+                raise ConfigError(
+                    "verify-blob needs --key with --signature or --bundle (or --bundle with --trusted-root)"
+                )
+            doc = _verify_signature_blob(file, key, signature, revocations)
+    except PolicyFailure as e:
+        if fmt is Format.JSON:
+            write_json(base | {"verified": False, "reason": str(e).removeprefix("verification failed: ")}, output)
+        raise
+    doc = base | {"verified": True} | doc
+    if doc.get("identity"):
+        message = f"Verified OK: {file} signed by {doc['identity']} (issuer {doc['issuer']})"
+    else:
+        when = f" at {doc['signed_at']}" if doc.get("signed_at") else ""
+        message = f"Verified OK: {file} signed by key {doc['key_id']}{when}"
+    _say(ctx, message)  # stderr, as cosign prints it
+    if fmt is Format.JSON:
+        write_json(doc, output)
+    elif output is not None:
+        write_output(message + "\n", output)
 
-        if trusted_root is None:
-            raise ConfigError("--bundle needs --trusted-root (offline verification)")
-        matcher = IdentityMatcher(
-            certificate_identity, certificate_identity_regexp, certificate_oidc_issuer, certificate_oidc_issuer_regexp
-        )
-        root = load_trusted_root(trusted_root)
-        loaded = load_bundle(bundle.read_bytes() if bundle.is_file() else b"", str(bundle))
-        try:
-            data = file.read_bytes()
-        except FileNotFoundError:
-            from lockgate.errors import NotFoundError
 
-            raise NotFoundError(f"file {file} not found") from None
-        try:
-            res = verify_blob_bundle(data, loaded, root, matcher)
-        except IntegrityError as e:
-            raise PolicyFailure(f"verification failed: {e}") from None
-        _say(ctx, f"Verified OK: {file} signed by {res.identity} (issuer {res.issuer})")
-        return
+def _read_file(file: Path) -> bytes:
+    from lockgate.errors import NotFoundError
+
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"file {file} not found") from None
+
+
+def _verify_keyless_blob(
+    file: Path, bundle: Path, trusted_root: Path, matcher_args: tuple[str | None, str | None, str | None, str | None]
+) -> dict[str, Any]:
+    """``verify-blob --bundle B --trusted-root R``: a keyless Sigstore bundle (Fulcio certificate, Rekor entry)."""
+    from lockgate.errors import IntegrityError, PolicyFailure
+    from lockgate.trust.keyless import IdentityMatcher, load_bundle, load_trusted_root, verify_blob_bundle
+
+    matcher = IdentityMatcher(*matcher_args)
+    root = load_trusted_root(trusted_root)
+    loaded = load_bundle(bundle.read_bytes() if bundle.is_file() else b"", str(bundle))
+    data = _read_file(file)
+    try:
+        res = verify_blob_bundle(data, loaded, root, matcher)
+    except IntegrityError as e:
+        raise PolicyFailure(f"verification failed: {e}") from None
+    return {"key_id": None, "identity": res.identity, "issuer": res.issuer, "signed_at": None}
+
+
+def _verify_signature_blob(file: Path, key: str, signature: Path, revocations: Path | None) -> dict[str, Any]:
+    """``verify-blob --key PUB --signature SIG``: a detached base64 signature (cosign sign-blob)."""
+    from lockgate.errors import IntegrityError, PolicyFailure
     from lockgate.trust.blob import read_signature_file, verify_blob
     from lockgate.trust.keys.resolve import load_verifier
     from lockgate.trust.revocation import load_revocations
 
-    if key is None or signature is None:
-        raise ConfigError("verify-blob needs --key with --signature or --bundle (or --bundle with --trusted-root)")
     pub = load_verifier(key)
     sig = read_signature_file(signature)
     rl = load_revocations(revocations)
@@ -255,12 +360,12 @@ def verify_blob_cmd(
         verify_blob(file, pub, sig)
     except IntegrityError as e:
         raise PolicyFailure(f"verification failed: {e}") from None
-    _say(ctx, f"Verified OK: {file} signed by key {pub.key_id}")
+    return {"key_id": pub.key_id, "identity": None, "issuer": None, "signed_at": None}
 
 
 def _verify_keyed_blob_bundle(
-    ctx: typer.Context, file: Path, key: str, bundle: Path, revocations: Path | None, tsa_cert_chain: Path | None
-) -> None:
+    file: Path, key: str, bundle: Path, revocations: Path | None, tsa_cert_chain: Path | None
+) -> dict[str, Any]:
     """``verify-blob --key PUB --bundle B``: a key-based message-signature bundle (cosign sign-blob --bundle)."""
     from lockgate.errors import IntegrityError, NotFoundError, PolicyFailure
     from lockgate.trust.blob import file_digest, verify_blob
@@ -287,8 +392,12 @@ def _verify_keyed_blob_bundle(
     refused = load_revocations(revocations).check(pub, signed_at)
     if refused:
         raise PolicyFailure(f"verification failed: {refused}")
-    when = f" at {signed_at.isoformat()}" if signed_at else ""
-    _say(ctx, f"Verified OK: {file} signed by key {pub.key_id}{when}")
+    return {
+        "key_id": pub.key_id,
+        "identity": None,
+        "issuer": None,
+        "signed_at": signed_at.isoformat() if signed_at else None,
+    }
 
 
 # -- images --------------------------------------------------------------------------------
@@ -329,11 +438,14 @@ def sign_cmd(
     client_cert: ClientCert = None,
     client_key: ClientKey = None,
     insecure: Insecure = False,
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Sign an image's manifest digest (cosign-compatible: tag sha256-<hex>.sig in the same repository)."""
     from lockgate.trust.image import sign_image
     from lockgate.trust.keys.resolve import load_signer
 
+    check_format(fmt, {Format.TABLE, Format.JSON}, "sign")
     signers = [load_signer(k, _password) for k in key]
     results = sign_image(
         image,
@@ -350,8 +462,11 @@ def sign_cmd(
         certificate=certificate,
         certificate_chain=certificate_chain,
     )
-    for r in results:
-        typer.echo(f"{r.digest}  signed by {r.key_id}  -> {r.stored_at}")
+    if fmt is Format.JSON:
+        rows = [{"digest": r.digest, "key_id": r.key_id, "stored_at": r.stored_at} for r in results]
+        write_json({"image": image, "signatures": rows}, output)
+    else:
+        write_output("".join(f"{r.digest}  signed by {r.key_id}  -> {r.stored_at}\n" for r in results), output)
 
 
 def verify_cmd(
@@ -379,6 +494,7 @@ def verify_cmd(
     certificate_oidc_issuer: str | None = ISSUER_OPTION,
     certificate_oidc_issuer_regexp: str | None = ISSUER_RX_OPTION,
     fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -387,8 +503,6 @@ def verify_cmd(
     insecure: Insecure = False,
 ) -> None:
     """Verify an image's signatures; exit 1 unless enough keys verified (or the policy allows it)."""
-    import json
-
     from lockgate.errors import ConfigError, PolicyFailure
     from lockgate.trust.image import verify_image
     from lockgate.trust.keys.resolve import load_verifier
@@ -407,10 +521,15 @@ def verify_cmd(
         if fmt == Format.JSON:
             rows = [{"referrer": c.referrer, "ok": c.ok, "reason": c.reason, "identity": c.identity,
                      "issuer": c.issuer} for c in bundle_checks]  # fmt: skip
-            write_output(json.dumps({"digest": digest, "bundles": rows}, indent=2), None)
+            write_json({"digest": digest, "bundles": rows}, output)
         else:
-            for bc in bundle_checks:
-                typer.echo(f"{'OK  ' if bc.ok else 'FAIL'} bundle {bc.referrer[:19]} {bc.reason or bc.identity}")
+            write_output(
+                "".join(
+                    f"{'OK  ' if bc.ok else 'FAIL'} bundle {bc.referrer[:19]} {bc.reason or bc.identity}\n"
+                    for bc in bundle_checks
+                ),
+                output,
+            )
         if len(good) < threshold:
             why = bundle_checks[0].reason if bundle_checks and not good else f"no Sigstore bundles for {digest}"
             raise PolicyFailure(f"verification failed for {digest}: {why}")
@@ -440,10 +559,9 @@ def verify_cmd(
         if result is not None:
             doc |= result.to_dict()
         if fmt == Format.JSON:
-            write_output(json.dumps(doc, indent=2), None)
+            write_json(doc, output)
         else:
-            for line in decision.reasons:
-                typer.echo(line)
+            write_output("".join(f"{line}\n" for line in decision.reasons), output)
         if not decision.allowed:
             last = decision.reasons[-1] if decision.reasons else "denied"
             first_rejection = next((r for r in decision.reasons if " rejected: " in r), "")
@@ -459,14 +577,14 @@ def verify_cmd(
     )  # fmt: skip
     verified = result.verified_keys
     if fmt == Format.JSON:
-        write_output(json.dumps(result.to_dict() | {"threshold": threshold}, indent=2), None)
+        write_json(result.to_dict() | {"threshold": threshold}, output)
     else:
-        for c in result.checks:
-            status = "OK  " if c.ok else "FAIL"
-            who = c.key_id[:16] or "-"
-            typer.echo(f"{status} {c.source:<8} {who:<16} {c.reason or 'verified'}")
-        for kid in verified:
-            typer.echo(f"verified by key {kid}")
+        lines = [
+            f"{'OK  ' if c.ok else 'FAIL'} {c.source:<8} {c.key_id[:16] or '-':<16} {c.reason or 'verified'}\n"
+            for c in result.checks
+        ]
+        lines += [f"verified by key {kid}\n" for kid in verified]
+        write_output("".join(lines), output)
     if len(verified) < threshold:
         if not result.checks:
             why = f"no signatures found for {result.digest}"
