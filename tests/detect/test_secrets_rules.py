@@ -157,3 +157,16 @@ secrets:
 def test_bad_config_is_a_config_error(section: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_secret_settings(section)
+
+
+def test_hostile_inputs_stay_linear() -> None:
+    """BEGIN lines without END, one huge line full of keywords: bounded work, no catastrophic backtracking."""
+    import time
+
+    sc = SecretScanner()
+    pem_no_end = (b"-----BEGIN RSA PRIVATE KEY-----\n" + (b"A" * 60 + b"\n") * 3) * 20000  # 4.3 MB
+    keywords = b"x sk twilio ://a:b@c " * 100000  # 2 MB, one line
+    for blob in (pem_no_end, keywords):
+        t = time.process_time()
+        assert sc.scan(blob, "x") == []
+        assert time.process_time() - t < 8, "scan time is not linear in the input"

@@ -8,6 +8,7 @@ files over ``max_size`` are offered to the walker, which records them as coverag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from lockgate.detect.secrets.rules import AllowRule, Rule
@@ -27,7 +28,10 @@ _SUFFIX_TEXT = """
     .mp3 .mp4 .ogg .wav .flac .avi .mov .pdf .db .sqlite .wasm .node .bin .dat .cache
 """
 BINARY_SUFFIXES = frozenset(_SUFFIX_TEXT.split())
-"""Suffixes of files that never hold text credentials worth a regex pass."""
+"""Suffixes of files that never hold text credentials worth a regex pass (also ``.so.N``)."""
+
+BINARY_TREES = re.compile(r"^usr/(share/zoneinfo|lib/locale|share/locale|lib/x86_64-linux-gnu/gconv)/")
+"""Folders of compiled data files (time zones, locales, charset converters)."""
 
 
 def _suffix(name: str) -> str:
@@ -78,7 +82,8 @@ class SecretAnalyzer:
     def required(self, entry: FileEntry) -> bool:
         if not entry.is_file or entry.size == 0:
             return False
-        if _suffix(entry.name) in self._skip:
+        name = entry.name
+        if _suffix(name) in self._skip or ".so." in name or BINARY_TREES.match(entry.path):
             return False
         return not self.scanner.path_allowed(entry.path)
 
