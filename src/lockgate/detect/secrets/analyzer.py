@@ -63,7 +63,7 @@ class SecretAnalyzer:
     """Finds credentials in every regular text file of every layer."""
 
     name = "secret"
-    version = 1
+    version = 2
     needs_content = True
     squash = False
 
