@@ -220,3 +220,59 @@ def test_archives_and_layer_selection(tmp_path: Path, plain: Path, keys: dict[st
     back = json.loads(src.resolve()[0])
     src.close()
     assert [la["digest"] for la in back["layers"]] == [la["digest"] for la in plain_m["layers"]]
+
+
+def test_platform_from_an_index(tmp_path: Path, keys: dict[str, KeyPair]) -> None:
+    """Only the chosen platform's manifest is encrypted and written; skopeo decrypts it."""
+    from tests.fixtures.images import TarBuilder, write_layout
+
+    idx = []
+    for arch in ("amd64", "arm64"):
+        tar = TarBuilder().file(f"etc/{arch}", arch.encode() * 100).bytes()
+        write_layout(tmp_path / arch, [tar], tag="v1", arch=arch)
+        _, m = top_manifest(tmp_path / arch)
+        digest, _ = top_manifest(tmp_path / arch)
+        raw = (tmp_path / arch / "blobs/sha256" / digest[7:]).read_bytes()
+        idx.append(
+            {
+                "mediaType": m["mediaType"],
+                "digest": digest,
+                "size": len(raw),
+                "platform": {"os": "linux", "architecture": arch},
+            }
+        )
+    multi = tmp_path / "multi"
+    (multi / "blobs/sha256").mkdir(parents=True)
+    for arch in ("amd64", "arm64"):
+        for blob in (tmp_path / arch / "blobs/sha256").iterdir():
+            (multi / "blobs/sha256" / blob.name).write_bytes(blob.read_bytes())
+    index = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": idx}
+    ).encode()
+    import hashlib
+
+    index_digest = hashlib.sha256(index).hexdigest()
+    (multi / "blobs/sha256" / index_digest).write_bytes(index)
+    (multi / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (multi / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + index_digest, "size": len(index),
+         "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}))  # fmt: skip
+    r = lockgate(
+        "encrypt",
+        f"oci:{multi}:v1",
+        f"oci:{tmp_path}/enc:v1",
+        "-r",
+        f"jwe:{keys['rsa'].pub}",
+        "--platform",
+        "linux/arm64",
+    )
+    _ok(r)
+    _, enc_m = top_manifest(tmp_path / "enc")
+    assert enc_m["config"] == top_manifest(tmp_path / "arm64")[1]["config"]
+    assert enc_m["layers"][0]["mediaType"] == ENC_GZIP
+    _ok(
+        skopeo(
+            "copy", "-q", "--decryption-key", str(keys["rsa"].pkcs8), f"oci:{tmp_path}/enc:v1", f"oci:{tmp_path}/dec:v1"
+        )
+    )
+    assert top_manifest(tmp_path / "dec")[1] == top_manifest(tmp_path / "arm64")[1]
