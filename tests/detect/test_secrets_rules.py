@@ -110,6 +110,7 @@ def test_custom_rules_and_allow_from_config(tmp_path: Path, tps: tuple[Sample, .
     cfg = yaml.safe_load(
         r"""
 secrets:
+  fail_on: HIGH
   disable_rules: [jwt-token]
   rules:
     - id: acme-api-key

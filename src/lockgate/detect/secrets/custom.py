@@ -38,7 +38,8 @@ from lockgate.findings.model import Severity
 _ID = re.compile(r"^[a-z0-9][a-z0-9._\-]{1,63}$")
 _RULE_KEYS = {"id", "title", "severity", "regex", "keywords", "context", "min_entropy", "path", "multiline"}
 _ALLOW_KEYS = {"id", "description", "path", "value", "rules"}
-_TOP_KEYS = {"max_size", "disable_rules", "builtin_allow", "rules", "allow"}
+_TOP_KEYS = {"max_size", "disable_rules", "builtin_allow", "rules", "allow", "fail_on"}
+"""``fail_on`` belongs to the policy gate (same ``secrets:`` section); it is accepted and ignored here."""
 
 
 @dataclass(frozen=True, slots=True)
