@@ -88,13 +88,20 @@ def historical_status(rootfs: Path, when: dt.datetime) -> tuple[str, dict[str, s
             history[src] = max(older, key=lambda x: x[1])[0]
     out = []
     for st, f in parsed:
-        src = f.get("Source", f["Package"]).split(" ")[0]
+        m = re.match(r"(\S+)(?: \((\S+)\))?", f.get("Source", f["Package"]))
+        assert m
+        src, cur_bin = m.group(1), f["Version"]
+        cur_src = m.group(2) or cur_bin
         old = history.get(src)
         if old is not None:
-            st = re.sub(r"^Version: .*$", f"Version: {old}", st, flags=re.M)
+            # Keep what makes the binary version differ from the source's (an epoch, a binNMU suffix):
+            # bsdutils 1:2.36.1-8+deb11u2 from util-linux 2.36.1-8+deb11u2 becomes 1:2.36.1-8.
+            new_bin = cur_bin.replace(cur_src, old) if cur_src in cur_bin else old
+            st = re.sub(r"^Version: .*$", f"Version: {new_bin}", st, flags=re.M)
             st = re.sub(r"^Source: .*\n", "", st, flags=re.M)
-            if src != f["Package"]:
-                st = st.replace(f"Package: {f['Package']}\n", f"Package: {f['Package']}\nSource: {src}\n", 1)
+            field = f"{src} ({old})" if new_bin != old else (src if src != f["Package"] else "")
+            if field:
+                st = st.replace(f"Package: {f['Package']}\n", f"Package: {f['Package']}\nSource: {field}\n", 1)
         out.append(st.strip("\n"))
     return "\n\n".join(out) + "\n", history
 
@@ -102,7 +109,7 @@ def historical_status(rootfs: Path, when: dt.datetime) -> tuple[str, dict[str, s
 def ensure_bullseye_history_image() -> tuple[BuiltImage, Path]:
     """(image, dpkg admindir of its top layer): bullseye minbase rolled back to 11.0 package versions."""
     rootfs = ensure_bullseye_rootfs()
-    spec = (rootfs / ".lockgate-stamp").read_text() + MAKE_OCI_IMAGE.read_text() + "history/v1"
+    spec = (rootfs / ".lockgate-stamp").read_text() + MAKE_OCI_IMAGE.read_text() + "history/v2"
 
     def build(tmp: Path) -> None:
         text, history = historical_status(rootfs, BULLSEYE_RELEASE)

@@ -46,12 +46,18 @@ def test_debian_bullseye_equals_trivy(
     accuracy_db: Path, trivy_cache: Path, bullseye_history_image: tuple[BuiltImage, Path]
 ) -> None:
     image, _ = bullseye_history_image
-    theirs = trivy_pairs(trivy_image(trivy_cache, image.oci_dir), "debian")
+    report = trivy_image(trivy_cache, image.oci_dir)
+    theirs = trivy_pairs(report, "debian")
     rc, doc, err = lockgate_scan(image.oci_ref, accuracy_db)
     assert rc == 0, err
     ours = vuln_pairs(doc, "deb")
     assert len(theirs) > 30
     assert ours == theirs, (sorted(ours - theirs)[:10], sorted(theirs - ours)[:10])
+    # Trivy holds the highest bullseye fix per CVE; lockgate lists the fix of every matching advisory.
+    fixes = {(f["package"]["name"], f["id"]): f["fixed_versions"] for f in doc["findings"]}
+    for r in report["Results"]:
+        for v in r.get("Vulnerabilities") or []:
+            assert v["FixedVersion"] in fixes[(v["PkgName"], v["VulnerabilityID"])], v
 
 
 def test_pypi_virtualenv_equals_trivy(
