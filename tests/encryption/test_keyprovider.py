@@ -49,6 +49,33 @@ class Provider:
         return path
 
 
+def _dsse(provider: Provider, path: Path, nonce: str, key: Path | None = None, **claims: object) -> Path:
+    """An in-toto Statement in a DSSE envelope, signed (ECDSA P-256, SHA-256) by the attester key."""
+    from cryptography.hazmat.primitives import hashes
+
+    predicate = {"iss": "lockgate-test-attester", "nonce": nonce, "exp": int(time.time()) + 300}
+    predicate.update({"platform": "tdx", "debug": False})
+    predicate.update(claims)
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [],
+        "predicateType": "https://lockgate.dev/platform/v1",
+        "predicate": predicate,
+    }
+    payload = json.dumps(statement).encode()
+    ptype = "application/vnd.in-toto+json"
+    pae = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype.encode(), len(payload), payload)
+    priv = serialization.load_pem_private_key((key or provider.attester).read_bytes(), None)
+    sig = priv.sign(pae, ec.ECDSA(hashes.SHA256()))  # type: ignore[union-attr,call-arg]
+    env = {
+        "payloadType": ptype,
+        "payload": base64.b64encode(payload).decode(),
+        "signatures": [{"keyid": "", "sig": base64.b64encode(sig).decode()}],
+    }
+    path.write_text(json.dumps(env))
+    return path
+
+
 def _ec_key(path: Path) -> ec.EllipticCurvePrivateKey:
     key = ec.generate_private_key(ec.SECP256R1())
     path.write_bytes(
@@ -164,6 +191,34 @@ def test_refusals(tmp_path: Path, enc: Path, provider: Provider, case: str) -> N
             )
     assert expected in str(info.value)
     assert not (tmp_path / "dec").exists()
+
+
+def test_dsse_evidence(tmp_path: Path, enc: Path, provider: Provider) -> None:
+    """An in-toto attestation in DSSE works like a JWT; tampering with its payload breaks the signature."""
+    from lockgate.encryption.image import decrypt_image
+    from lockgate.encryption.keys import parse_key
+    from lockgate.errors import IntegrityError
+    from lockgate.oci.targets import open_destination, open_source
+
+    good = _dsse(provider, tmp_path / "good.json", provider.nonce())
+    forged = _dsse(provider, tmp_path / "forged.json", provider.nonce(), key=provider.other)
+    debug = _dsse(provider, tmp_path / "debug.json", provider.nonce(), debug=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OCICRYPT_KEYPROVIDER_CONFIG", provider.env["OCICRYPT_KEYPROVIDER_CONFIG"])
+        for ev, why in ((forged, "signature does not verify"), (debug, "claim 'debug'")):
+            with pytest.raises(IntegrityError, match=why):
+                decrypt_image(
+                    open_source(f"oci:{enc}:v1"),
+                    lambda: open_destination(f"oci:{tmp_path}/bad:v1"),
+                    [parse_key(f"provider:attested:{ev}")],
+                )
+        assert not (tmp_path / "bad").exists()
+        decrypt_image(
+            open_source(f"oci:{enc}:v1"),
+            lambda: open_destination(f"oci:{tmp_path}/dec:v1"),
+            [parse_key(f"provider:attested:{good}")],
+        )
+    assert len(top_manifest(tmp_path / "dec")[1]["layers"]) == 2
 
 
 def test_protocol_messages_as_ocicrypt_marshals_them(tmp_path: Path, provider: Provider) -> None:

@@ -7,12 +7,12 @@ Client: providers are configured as ocicrypt does, in the JSON file named by ``O
 (``[]byte`` fields as base64, as Go's ``encoding/json`` writes them). gRPC providers are not supported.
 
 Reference provider (``lockgate keyprovider --provider-config FILE``): wraps layer options with AES-256-GCM
-under a key-encryption key it holds; unwraps only when the decrypt parameters carry a JWT signed by the
-configured verifier key (an attestation service) whose ``nonce`` was issued by
-``lockgate keyprovider --issue-nonce`` and is unexpired, whose ``exp`` is in the future, whose ``iss`` and
-claims equal the policy's. A nonce binds to the first evidence that names it (one decryption session, one
-unwrap per layer) until it expires; other evidence naming it is refused. A host name or any other unsigned
-claim is never enough.
+under a key-encryption key it holds; unwraps only when the decrypt parameters carry evidence signed by the
+configured verifier key (an attestation service): a JWT, or a DSSE envelope whose JSON payload (or in-toto
+predicate) holds the claims. Its ``nonce`` must have been issued by ``lockgate keyprovider --issue-nonce``
+and be unexpired, its ``exp`` in the future, its ``iss`` and claims equal to the policy's. A nonce binds to
+the first evidence that names it (one decryption session, one unwrap per layer) until it expires; other
+evidence naming it is refused. A host name or any other unsigned claim is never enough.
 This is how decryption is bound to attested platforms (e.g. a confidential-computing key broker).
 """
 
@@ -215,8 +215,7 @@ def _bind_nonce(cfg: ProviderConfig, nonce: Any, token: str) -> None:
     tmp.replace(path)
 
 
-def verify_evidence(cfg: ProviderConfig, token: str) -> dict[str, Any]:
-    """Check a JWT: signature by the verifier key, exp/nbf, issuer, nonce, and the policy's claims."""
+def _jwt_claims(cfg: ProviderConfig, token: str) -> Any:
     from jwcrypto.common import JWException
     from jwcrypto.jwk import JWK
     from jwcrypto.jws import JWS
@@ -224,16 +223,44 @@ def verify_evidence(cfg: ProviderConfig, token: str) -> dict[str, Any]:
     key = JWK.from_pem(cfg.verifier_pem)
     jws = JWS()
     try:
-        jws.deserialize(token.strip())
+        jws.deserialize(token)
         jws.verify(key, alg=None)
     except (JWException, ValueError, TypeError):
         raise IntegrityError("evidence signature does not verify with the configured verifier key") from None
     try:
-        claims = json.loads(jws.payload)
+        return json.loads(jws.payload)
     except (ValueError, UnicodeDecodeError):
         raise IntegrityError("evidence payload is not JSON") from None
+
+
+def _dsse_claims(cfg: ProviderConfig, envelope: str) -> Any:
+    """A DSSE envelope signed by the verifier; the claims are the payload, or an in-toto predicate."""
+    from lockgate.attest.dsse import parse_envelope, verify_envelope
+    from lockgate.trust.keys.files import parse_public_key
+
+    try:
+        env = parse_envelope(envelope)
+    except InputError as e:
+        raise IntegrityError(f"evidence: {e}") from None
+    try:
+        verify_envelope(env, [parse_public_key(cfg.verifier_pem, "verifier key")])
+    except IntegrityError:
+        raise IntegrityError("evidence signature does not verify with the configured verifier key") from None
+    try:
+        payload = json.loads(env.payload)
+    except (ValueError, UnicodeDecodeError):
+        raise IntegrityError("evidence payload is not JSON") from None
+    if isinstance(payload, dict) and env.payload_type == "application/vnd.in-toto+json":
+        return payload.get("predicate")
+    return payload
+
+
+def verify_evidence(cfg: ProviderConfig, token: str) -> dict[str, Any]:
+    """Check evidence (a JWT, or a DSSE envelope): signature by the verifier key, exp/nbf, issuer, nonce, claims."""
+    token = token.strip()
+    claims = _dsse_claims(cfg, token) if token.startswith("{") else _jwt_claims(cfg, token)
     if not isinstance(claims, dict):
-        raise IntegrityError("evidence payload is not a JSON object")
+        raise IntegrityError("evidence claims are not a JSON object")
     now = time.time()
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or exp < now:
@@ -248,7 +275,7 @@ def verify_evidence(cfg: ProviderConfig, token: str) -> dict[str, Any]:
         ok = have in want if isinstance(want, list) else have == want
         if not ok:
             raise IntegrityError(f"evidence claim {name!r}={have!r} does not satisfy the policy")
-    _bind_nonce(cfg, claims.get("nonce"), token.strip())
+    _bind_nonce(cfg, claims.get("nonce"), token)
     return claims
 
 
@@ -284,7 +311,7 @@ def _evidence(params: Any) -> str:
             path = Path(text)
             if text and text != "Enabled" and path.is_file():
                 return path.read_text()
-            if text.count(".") == 2:
+            if text.count(".") == 2 or text.lstrip().startswith("{"):
                 return text
     raise IntegrityError("no evidence given (decrypt with --key provider:NAME:EVIDENCE_FILE)")
 
