@@ -443,3 +443,15 @@ def test_cache_info_reports_a_damaged_database(tmp_path: Path) -> None:
     doc = json.loads(r.stdout)
     assert doc["entries"] is None and "unreadable layer database" in doc["layers"]["error"]
     assert (layers / "layers.sqlite").read_bytes() == b"this is not a database" * 100
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="scan module (cli/scan.py): _with_progress ignores --format, so -f json still draws the bar on a TTY",
+)
+def test_scan_json_on_a_terminal_draws_no_progress_bar(small_image: str, tmp_path: Path) -> None:
+    """Issue 2: progress bars on a TTY, nothing extra in JSON mode (image copy already behaves)."""
+    env = {"LOCKGATE_CACHE_DIR": str(tmp_path / "cache")}
+    code, out, tty = run_on_tty("scan", "image", small_image, "--scanners", "secret", "-f", "json", env=env)
+    assert code == 0 and json.loads(out)["target"] == small_image
+    assert "scanning layers" not in tty, tty

@@ -95,7 +95,7 @@ def info(ctx: typer.Context, fmt: Format = FORMAT_OPTION, output: Path | None = 
         return
     rows = [
         ("Path", doc["path"] + ("" if doc["exists"] else " (not created yet)")),
-        ("Size", f"{_human(size)} in {files} files"),
+        ("Size", f"{_human(size)} in {files} file{'' if files == 1 else 's'}"),
         ("Layer cache", f"{s.layer_cache_dir} ({_human(layer_size)})"),
         ("Cached layers", error or f"{layers} ({results} analyser results)"),
         ("Advisory DB", f"{s.db_path} ({_human(db_size)})" if doc["db"]["exists"] else f"{s.db_path} (none)"),
