@@ -164,7 +164,7 @@ def test_refusals(tmp_path: Path, enc: Path, provider: Provider, case: str) -> N
     elif case == "issuer":
         provider.evidence(ev, provider.nonce(), iss="somebody-else")
     elif case == "unknown-nonce":
-        provider.evidence(ev, "made-up-nonce")
+        provider.evidence(ev, "made-up-nonce-0123456789abcdef")
     elif case == "nonce-reuse":
         nonce = provider.nonce()
         first = provider.evidence(tmp_path / "first.jwt", nonce)

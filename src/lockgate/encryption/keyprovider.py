@@ -159,12 +159,15 @@ class ProviderConfig:
             return base / v
 
         try:
-            kek = rel("kek_file").read_bytes().strip()
+            kek = rel("kek_file").read_bytes()
             verifier = rel("verifier_key").read_bytes()
         except OSError as e:
             raise ConfigError(f"{path}: {e}") from None
-        if len(kek) != 32:
-            kek = _unb64(kek.decode(errors="replace"), "kek_file")
+        if len(kek) != 32:  # raw 32 bytes, else base64 text
+            try:
+                kek = _unb64(kek.decode("ascii").strip(), "kek_file")
+            except (InputError, UnicodeDecodeError):
+                raise ConfigError(f"{path}: kek_file must hold a 32-byte key (raw or base64)") from None
         if len(kek) != 32:
             raise ConfigError(f"{path}: kek_file must hold a 32-byte key (raw or base64)")
         claims = obj.get("claims") or {}
