@@ -271,13 +271,18 @@ def _ids(cases: list[object]) -> list[str]:
 
 @pytest.mark.parametrize(("name", "args", "codes"), BAD_INPUT, ids=_ids(BAD_INPUT))
 def test_bad_input_is_a_one_line_error(name: str, args: list[str], codes: set[int], material: dict[str, str]) -> None:
+    """Run in JSON mode where the command has one: -f json is accepted, and stdout holds JSON or nothing."""
     argv = [*name.split(), *(a.format(**material) for a in args)]
-    r = run(*argv, cwd=Path(material["tmp"]))
+    json_mode = _option(LEAVES[name], "--format") is not None and name not in NO_JSON_FORMAT and "-f" not in args
+    r = run(*argv, *(["-f", "json"] if json_mode else []), cwd=Path(material["tmp"]))
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode in codes, (r.returncode, r.stderr)
     last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
     assert last.startswith(("lockgate: error:", "Error:")), r.stderr
     assert "env var: 'None'" not in r.stderr
+    if json_mode:
+        assert "does not support --format json" not in r.stderr
+        assert r.stdout == "" or json.loads(r.stdout) is not None, r.stdout
 
 
 def test_every_leaf_has_a_bad_input_case() -> None:
