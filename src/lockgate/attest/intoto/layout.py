@@ -100,8 +100,6 @@ def parse_layout(signed: dict[str, Any]) -> Layout:
         threshold = s.get("threshold", 1)
         if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
             raise InputError(f"{w}.threshold must be a positive integer")
-        if threshold > len(pubkeys):
-            raise InputError(f"{w}: threshold {threshold} exceeds the {len(pubkeys)} authorised keys")
         steps.append(
             Step(
                 s["name"],
@@ -140,11 +138,30 @@ def load_layout(md: Metadata) -> Layout:
     return parse_layout(md.signed)
 
 
+def normalize_layout(signed: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the fields in-toto's ``Layout.to_dict()`` always writes.
+
+    in-toto re-serialises the parsed layout before checking its signature, so a layout signed without
+    (say) ``readme`` or a step's ``_type`` would not verify there.
+    """
+    doc = dict(signed)
+    doc.setdefault("readme", "")
+    doc.setdefault("keys", {})
+    step_defaults = {"_type": "step", "pubkeys": [], "threshold": 1, "expected_command": [],
+                     "expected_materials": [], "expected_products": []}  # fmt: skip
+    insp_defaults = {"_type": "inspection", "run": [], "expected_materials": [], "expected_products": []}
+    if isinstance(doc.get("steps", []), list):
+        doc["steps"] = [step_defaults | st if isinstance(st, dict) else st for st in doc.get("steps", [])]
+    if isinstance(doc.get("inspect", []), list):
+        doc["inspect"] = [insp_defaults | i if isinstance(i, dict) else i for i in doc.get("inspect", [])]
+    return doc
+
+
 def sign_layout(
     signed: dict[str, Any], signers: Sequence[Signer], *, dsse: bool = False, expires: datetime | None = None
 ) -> bytes:
     """Sign a layout (e.g. an unsigned template's ``signed``); ``expires`` defaults to the template's, else 30 days."""
-    doc = dict(signed)
+    doc = normalize_layout(signed)
     if expires is not None:
         doc["expires"] = expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     elif "expires" not in doc:
