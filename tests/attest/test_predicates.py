@@ -127,8 +127,27 @@ def test_openvex_vuln_link_custom() -> None:
     with pytest.raises(InputError, match="command"):
         validate_predicate(LINK_V1, {"name": "build", "command": "make"})
     ptype, pred = load_predicate(b"free text", "custom")
-    assert ptype == CUSTOM and pred["data"] == "free text"
+    assert ptype == CUSTOM and pred["Data"] == "free text"
     validate_predicate(CUSTOM, pred)
     assert predicate_type_uri("https://example.com/my/v1") == "https://example.com/my/v1"
     with pytest.raises(InputError, match="unknown predicate type"):
         predicate_type_uri("sbom")
+
+
+@pytest.mark.parametrize("kind", ["custom", "vuln"])
+def test_cosign_attestation_envelopes(corpus: Path, kind: str) -> None:
+    """Real cosign ``attest`` envelopes (Statement v0.1, empty keyid hint): valid ones read and validate,
+    the malformed ones (predicateType without a scheme) are refused."""
+    from lockgate.attest.dsse import parse_envelope
+    from lockgate.attest.statement import STATEMENT_V01, parse_statement
+
+    base = corpus / "cosign/sigstore-cosign/pkg-policy-testdata"
+    env = parse_envelope((base / "valid" / kind).read_bytes())
+    assert env.signatures[0].keyid == ""
+    st = parse_statement(env.payload)
+    assert st.type == STATEMENT_V01
+    assert st.predicate_type == {"custom": CUSTOM, "vuln": VULN}[kind]
+    validate_predicate(st.predicate_type, st.predicate)
+    bad = parse_envelope((base / "malformed" / kind).read_bytes())
+    with pytest.raises(InputError, match="not a URI"):
+        parse_statement(bad.payload)

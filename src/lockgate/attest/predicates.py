@@ -2,7 +2,7 @@
 
 The names and URIs are cosign's (``cmd/cosign/cli/options/predicate.go``): ``slsaprovenance`` and
 ``slsaprovenance02`` are SLSA v0.2, ``slsaprovenance1`` is SLSA v1, ``spdx``/``spdxjson`` share the SPDX
-URI, ``custom`` wraps arbitrary text the way cosign does (``{"data": ..., "timestamp": ...}``).
+URI, ``custom`` wraps arbitrary text the way cosign does (``{"Data": ..., "Timestamp": ...}``).
 
 Validation: CycloneDX against its official JSON schema (shipped in cyclonedx-python-lib); SPDX 2.x, SLSA
 v0.2/v1, OpenVEX, cosign's vuln predicate and the in-toto Link predicate against hand-written models of
@@ -234,10 +234,10 @@ def validate_openvex(p: dict[str, Any]) -> None:
 
 
 def validate_vuln(p: dict[str, Any]) -> None:
-    """cosign's vulnerability scan predicate (``scanner`` with ``uri``, ``version``, ``result``)."""
+    """cosign's vulnerability scan predicate (``scanner`` with ``uri``, ``version``, ``db``, ``result``)."""
     w = "vuln predicate"
     scanner = _obj(p.get("scanner"), f"{w} scanner")
-    _str(scanner, "uri", f"{w} scanner", required=True)
+    _str(scanner, "uri", f"{w} scanner")  # cosign writes empty strings when it knows nothing
     _str(scanner, "version", f"{w} scanner")
     if "db" in scanner:
         _obj(scanner["db"], f"{w} scanner.db")
@@ -259,10 +259,11 @@ def validate_link(p: dict[str, Any]) -> None:
 
 
 def validate_custom(p: dict[str, Any]) -> None:
-    """cosign's custom predicate: ``data`` and an RFC 3339 ``timestamp``."""
-    if "data" not in p:
-        raise InputError("custom predicate: data missing")
-    _time(p, "timestamp", "custom predicate")
+    """cosign's custom predicate: ``Data`` and an RFC 3339 ``Timestamp`` (cosign's Go struct has no JSON tags,
+    so the keys are capitalised)."""
+    if "Data" not in p:
+        raise InputError("custom predicate: Data missing")
+    _time(p, "Timestamp", "custom predicate")
 
 
 VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -298,7 +299,7 @@ def load_predicate(data: bytes, type_name: str) -> tuple[str, dict[str, Any]]:
         except UnicodeDecodeError:
             raise InputError("custom predicate must be UTF-8 text") from None
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return ptype, {"data": text, "timestamp": now}
+        return ptype, {"Data": text, "Timestamp": now}
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
