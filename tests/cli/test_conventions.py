@@ -240,16 +240,7 @@ BAD_INPUT: list[object] = [
     ("scan fs", ["{missing}"], {2, 3}),
     ("scan sbom", ["{missing}"], {2, 3}),
     ("scan sbom", ["{badyaml}"], {3}),
-    pytest.param(
-        "scan config",
-        ["{missing}"],
-        {2, 3},
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="scan module (cli/scan.py): a missing PATH exits 1 (a coverage gap the policy denies) "
-            "instead of 2/3 as scan fs does",
-        ),
-    ),
+    ("scan config", ["{missing}"], {2, 3}),
     ("rules list", ["--family", "nonsense"], {2}),
     ("config fix", ["{missing}"], {2, 3}),
     ("config fix", ["{badyaml}"], {3}),
@@ -450,10 +441,6 @@ def test_cache_info_reports_a_damaged_database(tmp_path: Path) -> None:
     assert (layers / "layers.sqlite").read_bytes() == b"this is not a database" * 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scan module (cli/scan.py): _with_progress ignores --format, so -f json still draws the bar on a TTY",
-)
 def test_scan_json_on_a_terminal_draws_no_progress_bar(small_image: str, tmp_path: Path) -> None:
     """Issue 2: progress bars on a TTY, nothing extra in JSON mode (image copy already behaves)."""
     env = {"LOCKGATE_CACHE_DIR": str(tmp_path / "cache")}

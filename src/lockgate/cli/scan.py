@@ -198,8 +198,8 @@ def _with_progress(s: Settings, fmt: Format, run: object) -> ScanReport:
 
     assert callable(run)
     fn: Callable[..., ScanReport] = run
-    if s.quiet or not is_tty():
-        return fn(None)
+    if s.quiet or not is_tty() or fmt is not Format.TABLE:
+        return fn(None)  # progress only for humans: never in machine-readable modes
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
     with Progress(
@@ -397,6 +397,11 @@ def scan_config_cmd(
         changes["rego_paths"] = tuple(rego)
     if changes:
         opts = with_overrides(opts, **changes)
+    from lockgate.errors import NotFoundError
+
+    for p in paths:
+        if p != "-" and not Path(p).exists():
+            raise NotFoundError(f"{p}: no such file or directory")
     report = scan_config_paths(paths, opts, s)
     _gate_and_emit(
         ctx,
