@@ -276,3 +276,24 @@ def test_platform_from_an_index(tmp_path: Path, keys: dict[str, KeyPair]) -> Non
         )
     )
     assert top_manifest(tmp_path / "dec")[1] == top_manifest(tmp_path / "arm64")[1]
+
+
+def test_zstd_layer(tmp_path: Path, keys: dict[str, KeyPair]) -> None:
+    """``tar+zstd`` becomes ``tar+zstd+encrypted``; skopeo restores the same zstd blob."""
+    from tests.fixtures.images import RawLayer, TarBuilder, write_layout
+
+    tar = TarBuilder().file("srv/data", b"zstd layer " * 2000).bytes()
+    write_layout(tmp_path / "plain", [RawLayer(tar, "zstd")], tag="v1")
+    _ok(lockgate("encrypt", f"oci:{tmp_path}/plain:v1", f"oci:{tmp_path}/enc:v1", "-r", f"jwe:{keys['ec256'].pub}"))
+    assert top_manifest(tmp_path / "enc")[1]["layers"][0]["mediaType"].endswith("tar+zstd+encrypted")
+    _ok(
+        skopeo(
+            "copy",
+            "-q",
+            "--decryption-key",
+            str(keys["ec256"].pkcs8),
+            f"oci:{tmp_path}/enc:v1",
+            f"oci:{tmp_path}/dec:v1",
+        )
+    )
+    assert top_manifest(tmp_path / "dec")[1]["layers"] == top_manifest(tmp_path / "plain")[1]["layers"]
