@@ -63,6 +63,12 @@ def _peak_rss_mb(cmd: str) -> float:
     return int(r.stderr.strip().splitlines()[-1]) / 1024
 
 
+def _phases(cmd: str) -> dict[str, float]:
+    """lockgate's own per-phase timings (``timings`` of its JSON report) for one warm run."""
+    out = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, check=True).stdout
+    return {str(k): float(v) for k, v in json.loads(out)["timings"].items()}
+
+
 def _load() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -105,20 +111,32 @@ def main() -> int:
             cold = _hyperfine(cmds, args.runs, prep, work / "cold.json")
             warm = _hyperfine(cmds, args.runs, None, work / "warm.json")
             rss = {k: _peak_rss_mb(c) for k, c in cmds.items()}
-            rows.append((label, cold, warm, rss))
+            phases = _phases(lg)
+            rows.append((label, cold, warm, rss, phases))
             print(
                 f"{label}: cold lockgate {cold['lockgate']:.2f} s / trivy {cold['trivy']:.2f} s "
                 f"(ratio {cold['lockgate'] / cold['trivy']:.2f}); warm lockgate {warm['lockgate']:.2f} s / "
                 f"trivy {warm['trivy']:.2f} s (ratio {warm['lockgate'] / warm['trivy']:.2f}); "
-                f"peak RSS lockgate {rss['lockgate']:.0f} MB / trivy {rss['trivy']:.0f} MB"
+                f"peak RSS lockgate {rss['lockgate']:.0f} MB / trivy {rss['trivy']:.0f} MB; "
+                f"lockgate phases (warm) {_fmt_phases(phases)}"
             )
-        _write(args.out, rows, args.runs)
+        startup = _hyperfine({"lockgate --version": f"{shlex.join(lockgate_bin)} --version"}, args.runs, None,
+                             work / "startup.json")["lockgate --version"]  # fmt: skip
+        print(f"lockgate start-up (--version): {startup:.2f} s")
+        _write(args.out, rows, args.runs, startup)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
-def _write(out: Path, rows: list[tuple[str, dict[str, float], dict[str, float], dict[str, float]]], runs: int) -> None:
+def _fmt_phases(phases: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f} s" for k, v in phases.items())
+
+
+Row = tuple[str, dict[str, float], dict[str, float], dict[str, float], dict[str, float]]
+
+
+def _write(out: Path, rows: list[Row], runs: int, startup: float) -> None:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Full vulnerability scan: lockgate vs Trivy",
@@ -133,12 +151,15 @@ def _write(out: Path, rows: list[tuple[str, dict[str, float], dict[str, float], 
         "| peak RSS lockgate | peak RSS Trivy |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, cold, warm, rss in rows:
+    for label, cold, warm, rss, _ in rows:
         lines.append(
             f"| {label} | {cold['lockgate']:.2f} s | {cold['trivy']:.2f} s | {cold['lockgate'] / cold['trivy']:.2f} "
             f"| {warm['lockgate']:.2f} s | {warm['trivy']:.2f} s | {warm['lockgate'] / warm['trivy']:.2f} "
             f"| {rss['lockgate']:.0f} MB | {rss['trivy']:.0f} MB |"
         )
+    lines += ["", f"Where lockgate's warm time goes: interpreter start-up and imports (`lockgate --version`: "
+              f"{startup:.2f} s median), then the phases it reports in its JSON `timings`:", ""]  # fmt: skip
+    lines += [f"- {label}: {_fmt_phases(phases)}" for label, _, _, _, phases in rows]
     lines += [
         "",
         "Import of the whole offline corpus (seconds, DB size) and matching 10,000 packages: `bench/vulndb.py`.",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accuracy._oracle import debian_expected, debian_lines, dpkg_query, lockgate_scan, vuln_pairs
+from tests.accuracy._oracle import debian_expected, debian_lines, dpkg_lt, dpkg_query, lockgate_scan, vuln_pairs
 from tests.fixtures.images import BuiltImage
 
 pytestmark = pytest.mark.slow
@@ -57,7 +57,8 @@ def test_bullseye_at_release_versions(
     entries = dpkg_query(admindir)
     # The top layer's status wins over the base layer's: the inventory is the rolled-back one.
     assert _inventory(doc) == {(e.package, e.version, e.source, e.source_version) for e in entries}
-    expected = debian_expected(entries, debian_lines(corpus, "bullseye"))
+    lines = debian_lines(corpus, "bullseye")
+    expected = debian_expected(entries, lines)
     got = vuln_pairs(doc, "deb")
     assert len(expected) > 30, "the rolled-back image should be affected by many bullseye advisories"
     assert got == expected, (sorted(got - expected)[:10], sorted(expected - got)[:10])
@@ -66,5 +67,13 @@ def test_bullseye_at_release_versions(
     assert ("bsdutils", "CVE-2021-3995") in expected
     # Every finding of a source fans out to all its binaries (libssl1.1 carries openssl's CVEs).
     assert {i for p, i in got if p == "libssl1.1"} == {i for p, i in expected if p == "libssl1.1"} != set()
-    fixed = {f["id"]: f["fixed_versions"] for f in doc["findings"] if f["package"]["name"] == "zlib1g"}
-    assert fixed and all(fixed.values())
+    # Fixed versions: the fix of every advisory line that makes the package affected by that id.
+    lt = dpkg_lt((e.source_version, ln.fixed) for e in entries for ln in lines.get(e.source, ()))
+    want_fixed: dict[tuple[str, str], set[str]] = {}
+    for e in entries:
+        for ln in lines.get(e.source, ()):
+            if not ln.fixed.startswith("<") and lt[(e.source_version, ln.fixed)]:
+                for i in ln.ids:
+                    want_fixed.setdefault((e.package, i), set()).add(ln.fixed)
+    got_fixed = {(f["package"]["name"], f["id"]): set(f["fixed_versions"]) for f in doc["findings"]}
+    assert got_fixed == want_fixed
