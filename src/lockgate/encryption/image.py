@@ -11,6 +11,7 @@ Only the manifest of the chosen platform is rewritten; configs and indexes are n
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ParamSpec
 
 from lockgate.config import Limits
 from lockgate.encryption import annotations as ann
@@ -39,6 +40,23 @@ from lockgate.oci.model import (
 )
 
 DestinationLike = ImageDestination | Callable[[], ImageDestination]
+_P = ParamSpec("_P")
+
+
+def _owns_source(fn: Callable[_P, RewrittenSource]) -> Callable[_P, RewrittenSource]:
+    """The wrapper owns its source (first argument): close it when building the wrapper fails."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> RewrittenSource:
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            source = args[0] if args else kwargs.get("source", kwargs.get("src"))
+            if isinstance(source, ImageSource):
+                source.close()
+            raise
+
+    return wrapper
 
 
 class Staging:
@@ -234,6 +252,7 @@ def _publish(source: RewrittenSource, dst: DestinationLike, limits: Limits, encr
 
 
 # -- encryption --------------------------------------------------------------------------------
+@_owns_source
 def encrypting_source(
     src: ImageSource,
     recipients: Sequence[Recipient],
@@ -315,6 +334,7 @@ def _decrypt_to_staging(
     return path
 
 
+@_owns_source
 def decrypting_source(
     source: ImageSource,
     keys: Sequence[DecryptionKey],
@@ -408,6 +428,7 @@ def _remove(annotations: dict[str, str], remove: Sequence[Recipient], what: str)
     return removed
 
 
+@_owns_source
 def rewrapping_source(
     src: ImageSource,
     keys: Sequence[DecryptionKey],
