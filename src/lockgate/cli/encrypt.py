@@ -143,13 +143,16 @@ def keyprovider(
     config: Path = typer.Option(
         ..., "--provider-config", help="Provider config (kek_file, verifier_key, nonce_dir, issuer, claims)."
     ),
-    issue_nonce: bool = typer.Option(False, "--issue-nonce", help="Print a fresh single-use nonce and exit."),
+    issue_nonce: bool = typer.Option(
+        False, "--issue-nonce", help="Print a fresh nonce (bound to the first evidence naming it) and exit."
+    ),
 ) -> None:
     """Reference ocicrypt key provider: protocol JSON on stdin/stdout; keys released only against evidence.
 
     Register it for ocicrypt (skopeo, containerd) or lockgate in $OCICRYPT_KEYPROVIDER_CONFIG as
     {"key-providers": {"NAME": {"cmd": {"path": "lockgate", "args": ["keyprovider", "--provider-config", FILE]}}}}.
-    Decrypting parties pass a JWT signed by the configured verifier over a nonce from --issue-nonce.
+    Decrypting parties pass a JWT or DSSE envelope signed by the configured verifier over a nonce from
+    --issue-nonce: --key provider:NAME:EVIDENCE_FILE.
     """
     from lockgate.encryption.keyprovider import ProviderConfig, serve
     from lockgate.encryption.keyprovider import issue_nonce as new_nonce
