@@ -69,6 +69,7 @@ def hyperfine(commands: dict[str, str], runs: int, out: Path) -> dict[str, tuple
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--part", choices=("all", "secrets", "malware"), default="all", help="re-measure one section only")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lockgate-bench-secrets-"))
     env_note = f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
@@ -84,6 +85,8 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     images = {"debian-bookworm-minbase": ensure_debian_image().oci_dir, "python+node": python_node_image(work)}
+    if args.part == "malware":
+        images = {}
     tag = {"debian-bookworm-minbase": "bookworm", "python+node": "pynode"}
     for name, oci in images.items():
         mb = layer_mb(oci)
@@ -109,6 +112,8 @@ def main() -> None:
     ]
     venv = _cached("lang-pyvenv", " ".join(PY_PACKAGES) + sys.version, _build_venv) / "venv"
     trees = {"debian-bookworm-minbase rootfs": ensure_debian_rootfs(), "python virtualenv": venv}
+    if args.part == "secrets":
+        trees = {}
     clam = (
         f"clamscan --no-summary --infected -r -d {RULES} --max-filesize=1000M --max-scansize=4000M --max-files=1000000"
     )
@@ -138,7 +143,14 @@ def main() -> None:
     ]
     out = ROOT / "bench/results/secrets.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    if args.part != "all" and out.exists():  # keep the other section's earlier measurements
+        old, new = out.read_text(), text
+        mark = "## Malware"
+        head_old, _, tail_old = old.partition(mark)
+        head_new, _, tail_new = new.partition(mark)
+        text = head_new + mark + tail_old if args.part == "secrets" else head_old + mark + tail_new
+    out.write_text(text)
     shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {out}")
 

@@ -56,6 +56,8 @@ class AllowRule:
     secret: re.Pattern[bytes] | None = None
     rules: tuple[str, ...] = ()
     """Rule ids this applies to; empty means every rule."""
+    contains: tuple[str, ...] = ()
+    """Optional speed hint: the path must contain one of these for ``path`` to be tried."""
 
     def allows(self, rule_id: str, path: str, secret: bytes) -> bool:
         if self.rules and rule_id not in self.rules:
@@ -574,14 +576,26 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 """The built-in rules (stable ids; never renumber)."""
 
 
-def _allow(id: str, description: str, *, path: str = "", value: str = "", rules: tuple[str, ...] = ()) -> AllowRule:
+def _allow(
+    id: str,
+    description: str,
+    *,
+    path: str = "",
+    value: str = "",
+    rules: tuple[str, ...] = (),
+    contains: tuple[str, ...] = (),
+) -> AllowRule:
     return AllowRule(
         id=id,
         description=description,
         path=re.compile(path) if path else None,
         secret=re.compile(value.encode()) if value else None,
         rules=rules,
+        contains=contains,
     )
+
+
+_PKG_TREES = ("site-packages/", "dist-packages/", "node_modules/", "gems/", "vendor/", "pkg/mod/")
 
 
 BUILTIN_ALLOW: tuple[AllowRule, ...] = (
@@ -596,18 +610,21 @@ BUILTIN_ALLOW: tuple[AllowRule, ...] = (
         "Test data shipped inside installed language packages",
         path=r"(^|/)(site-packages|dist-packages|node_modules|gems|vendor|pkg/mod)/(.*/)?"
         r"(tests?|testdata|test_data|fixtures|__tests__|spec|examples?)/",
+        contains=_PKG_TREES,
     ),
     _allow(
         "language-runtime-tests",
         "Test suites of language runtimes (Go, Python, Ruby, OpenJDK)",
         path=r"(^|/)(usr/local/go|usr/lib/go[\-0-9.]*|usr/lib/python[23][.\d]*|usr/local/lib/python[23][.\d]*)"
         r"/(.*/)?(test|tests|testdata)/",
+        contains=("go/", "go-", "python"),
     ),
     _allow(
         "package-docs",
         "Documentation shipped inside installed language packages (README, METADATA, changelogs)",
         path=r"(^|/)(site-packages|dist-packages|node_modules|gems)/(.*/)?"
         r"(README|CHANGELOG|CHANGES|HISTORY|METADATA|PKG-INFO)([._-][^/]*)?$",
+        contains=_PKG_TREES,
     ),
     _allow(
         "percent-encoded-url-example",

@@ -49,11 +49,16 @@ class SecretScanner:
             dup = sorted({i for i in ids if ids.count(i) > 1})
             raise ValueError(f"duplicate secret rule ids: {', '.join(dup)}")
         self._index = KeywordIndex(self.rules)
-        self._path_allow = tuple(a for a in self.allow if a.secret is None and not a.rules)
+        self._path_allow = tuple(a for a in self.allow if a.secret is None and not a.rules and a.path is not None)
 
     def path_allowed(self, path: str) -> bool:
         """True when an allow-rule exempts the whole file from every rule."""
-        return any(a.path is not None and a.path.search(path) for a in self._path_allow)
+        for a in self._path_allow:
+            if a.contains and not any(c in path for c in a.contains):
+                continue  # cheap substring test first: required() asks this for every file of every layer
+            if a.path is not None and a.path.search(path):
+                return True
+        return False
 
     def scan(self, content: bytes, path: str = "") -> list[SecretMatch]:
         """All secrets in ``content`` (not allow-listed), in rule order then position."""
