@@ -110,8 +110,8 @@ def _dpkg_oracle(pairs: list[tuple[str, str]], tmp: Path) -> list[int]:
     """Runs ``dpkg --compare-versions`` for every pair, in two shell loops."""
     script = (
         'while IFS="\t" read -r a b; do '
-        'if dpkg --compare-versions "$a" lt "$b"; then echo -1; '
-        'elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done'
+        'if dpkg --compare-versions -- "$a" lt "$b"; then echo -1; '
+        'elif dpkg --compare-versions -- "$a" eq "$b"; then echo 0; else echo 1; fi; done'
     )
     half = len(pairs) // 2
     procs = []
@@ -161,7 +161,9 @@ def test_dpkg_validity_matches_dpkg(real_debian: list[str]) -> None:
     candidates = [rng.choice(real_debian) for _ in range(150)]
     candidates += [mutate(rng, rng.choice(real_debian), DEB_ALPHABET + "A_!# ") for _ in range(350)]
     candidates += ["1:", ":1", "1.0-", "-1", "a1.0", "1:a", "01:1", " 1.0", "1.0 ", "1 .0", "", "1:1:1", "1.0-a-b"]
-    script = 'while IFS= read -r v; do if dpkg --validate-version "$v" 2>/dev/null; then echo 1; else echo 0; fi; done'
+    script = (
+        'while IFS= read -r v; do if dpkg --validate-version -- "$v" 2>/dev/null; then echo 1; else echo 0; fi; done'
+    )
     res = subprocess.run(
         ["sh", "-c", script], input="".join(v + "\n" for v in candidates), capture_output=True, text=True, check=True
     )
