@@ -58,18 +58,21 @@ def _global(
 
 
 def _register() -> None:
-    """Attach command groups (explicit list; no import side effects elsewhere)."""
-    from lockgate.cli import cache as cache_cmd
+    """Attach command groups in the order of the command map (explicit list, no import side effects).
 
-    app.add_typer(cache_cmd.app, name="cache")
-    app.add_typer(__import__("lockgate.cli.image", fromlist=["app"]).app, name="image")  # inspect, copy
-    __import__("lockgate.cli.trust", fromlist=["register"]).register(app)  # sign, verify, *-blob, key
-    app.add_typer(__import__("lockgate.cli.db", fromlist=["app"]).app, name="db")  # import, update, status
-    __import__("lockgate.cli.scan", fromlist=["register"]).register(app)  # scan image|fs|sbom, sbom
-    app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).rules_app, name="rules")  # rules list
-    app.add_typer(__import__("lockgate.cli.config", fromlist=["x"]).config_app, name="config")  # config fix
-    __import__("lockgate.cli.attest", fromlist=["register"]).register(app)  # attest, verify-attestation, step, ...
-    __import__("lockgate.cli.encrypt", fromlist=["register"]).register(app)  # encrypt, decrypt, keyprovider
+    The command modules import only Typer at module level, so this stays cheap.
+    """
+    from lockgate.cli import attest, cache, config, db, encrypt, image, scan, trust
+
+    app.add_typer(image.app, name="image")  # inspect, copy, unpack
+    scan.register(app)  # scan image|fs|sbom|config, sbom
+    app.add_typer(db.app, name="db")  # import, update, status, export
+    app.add_typer(config.rules_app, name="rules")  # rules list
+    app.add_typer(config.config_app, name="config")  # config fix
+    trust.register(app)  # key ..., sign, verify, sign-blob, verify-blob
+    attest.register(app)  # attest, verify-attestation, provenance, step ..., verify-pipeline
+    encrypt.register(app)  # encrypt, decrypt, keyprovider
+    app.add_typer(cache.app, name="cache")  # info, clean
 
 
 _register()
