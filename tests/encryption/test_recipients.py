@@ -72,3 +72,23 @@ def test_remove_recipient(tmp_path: Path, plain: Path, keys: dict[str, KeyPair])
     )  # fmt: skip
     assert r.returncode == 2 and "without any recipient" in r.stderr
     assert parse_key(str(keys["rsa"].priv))
+
+
+def test_remove_kidless_recipient_by_private_key(tmp_path: Path, plain: Path, keys: dict[str, KeyPair]) -> None:
+    """skopeo writes no kid; naming the recipient by its private key finds its entry by trial."""
+    enc, out = tmp_path / "enc", tmp_path / "out"
+    p = skopeo(
+        "copy", "-q", "--encryption-key", f"jwe:{keys['rsa'].pub}", "--encryption-key", f"jwe:{keys['ec256'].pub}",
+        f"oci:{plain}:v1", f"oci:{enc}:v1",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    r = lockgate("encrypt", f"oci:{enc}:v1", f"oci:{out}:v1", "--remove-recipient", f"jwe:{keys['rsa'].pub}")
+    assert r.returncode == 2 and "name kid-less JWE recipients by their private key" in r.stderr
+    r = lockgate("encrypt", f"oci:{enc}:v1", f"oci:{out}:v1", "--remove-recipient", f"jwe:{keys['rsa'].priv}")
+    assert r.returncode == 0, r.stderr
+    assert _layer_digests(out) == _layer_digests(enc)
+    bad = skopeo("copy", "-q", "--decryption-key", str(keys["rsa"].pkcs8), f"oci:{out}:v1", f"oci:{tmp_path}/b:v1")
+    assert bad.returncode != 0
+    ok = skopeo("copy", "-q", "--decryption-key", str(keys["ec256"].pkcs8), f"oci:{out}:v1", f"oci:{tmp_path}/g:v1")
+    assert ok.returncode == 0, ok.stderr
+    assert top_manifest(tmp_path / "g")[1] == top_manifest(plain)[1]

@@ -47,7 +47,9 @@ def encrypt(
     platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant] to pick from an index."),
     add_recipient: list[str] = typer.Option([], "--add-recipient", help="Add a recipient to an encrypted image."),
     remove_recipient: list[str] = typer.Option(
-        [], "--remove-recipient", help="Remove a jwe: recipient (by key id) from an encrypted image."
+        [],
+        "--remove-recipient",
+        help="Remove a jwe: recipient (PUB.pem matches its key id; PRIV.pem also kid-less ones).",
     ),
     key: list[str] = typer.Option([], "--key", help="Current private key (needed with --add-recipient)."),
     username: Username = None,

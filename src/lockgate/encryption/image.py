@@ -406,16 +406,18 @@ def _remove(annotations: dict[str, str], remove: Sequence[Recipient], what: str)
     from lockgate.encryption import jwe
     from lockgate.encryption.keys import JweRecipient
 
-    kids = {jwe.thumbprint(r.key) for r in remove if isinstance(r, JweRecipient)}
-    if len(kids) != len(remove):
-        raise ConfigError("--remove-recipient supports jwe: recipients (matched by their key id)")
+    jwes = [r for r in remove if isinstance(r, JweRecipient)]
+    if len(jwes) != len(remove):
+        raise ConfigError("--remove-recipient supports jwe: recipients (matched by key id, or by private key)")
+    kids = {jwe.thumbprint(r.key) for r in jwes}
+    privs = [r.private for r in jwes if r.private is not None]
     value = annotations.get(ann.JWE)
     if not value:
         return 0
     kept: list[bytes] = []
     removed = 0
     for blob in ann.split_blobs(value, ann.JWE):
-        new, n = jwe.remove_recipients(blob, kids)
+        new, n = jwe.remove_recipients(blob, kids, privs)
         removed += n
         if new is not None:
             kept.append(new)
@@ -441,8 +443,9 @@ def rewrapping_source(
 ) -> RewrittenSource:
     """Add and remove recipients of an encrypted image without touching layer data.
 
-    Adding needs a key that unwraps each layer key now; removing works by key id (``kid``) for JWE
-    recipients lockgate wrote (skopeo writes none, so those cannot be told apart).
+    Adding needs a key that unwraps each layer key now. Removing matches JWE recipients by key id
+    (``kid``, which lockgate writes) or, for recipients without one (skopeo's), by trial with the removed
+    recipient's private key (``jwe:PRIV.pem``).
     """
     limits = limits or Limits()
     if not add and not remove:
@@ -467,7 +470,9 @@ def rewrapping_source(
     if not changed:
         raise ConfigError(f"{src.reference} has no encrypted layers")
     if remove and not removed:
-        raise ConfigError("none of the recipients to remove were found (only kid-tagged JWE recipients can be removed)")
+        raise ConfigError(
+            "none of the recipients to remove were found (name kid-less JWE recipients by their private key)"
+        )
     return RewrittenSource(src, _dump(obj), {}, Staging(cache_dir), changed)
 
 

@@ -136,35 +136,74 @@ def unwrap(blob: bytes, keys: Sequence[PrivateKey]) -> bytes | None:
     return None
 
 
-def _recipient_kids(obj: dict[str, Any]) -> list[str | None]:
-    if isinstance(obj.get("recipients"), list):
-        return [r.get("header", {}).get("kid") if isinstance(r, dict) else None for r in obj["recipients"]]
+def _b64u_decode(value: Any) -> bytes:
+    text = str(value)
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _protected(obj: dict[str, Any]) -> dict[str, Any]:
     try:
-        protected = json.loads(base64.urlsafe_b64decode(str(obj.get("protected", "")) + "=="))
+        header = json.loads(_b64u_decode(obj.get("protected", "")))
     except (ValueError, UnicodeDecodeError):
-        return [None]
-    return [protected.get("kid") if isinstance(protected, dict) else None]
+        return {}
+    return header if isinstance(header, dict) else {}
+
+
+def _entries(obj: dict[str, Any]) -> list[tuple[dict[str, Any], bytes]]:
+    """(merged header, encrypted key) of every recipient."""
+    shared = _protected(obj)
+    if isinstance(obj.get("recipients"), list):
+        out = []
+        for item in obj["recipients"]:
+            r: dict[str, Any] = item if isinstance(item, dict) else {}
+            header: dict[str, Any] = r["header"] if isinstance(r.get("header"), dict) else {}
+            out.append(({**shared, **header}, _b64u_decode(r.get("encrypted_key", ""))))
+        return out
+    top: dict[str, Any] = obj["header"] if isinstance(obj.get("header"), dict) else {}
+    return [({**shared, **top}, _b64u_decode(obj.get("encrypted_key", "")))]
+
+
+def _opens(header: dict[str, Any], ek: bytes, keys: Sequence[PrivateKey]) -> bool:
+    """True when one of ``keys`` unwraps this recipient's content key (identifies kid-less recipients)."""
+    from jwcrypto.common import JWException
+    from jwcrypto.jwa import JWA
+    from jwcrypto.jwk import JWK
+
+    alg = header.get("alg")
+    if alg not in _ACCEPTED_ALGS:
+        return False
+    for key in keys:
+        try:
+            JWA.keymgmt_alg(alg).unwrap(JWK.from_pyca(key), 256, ek, header)
+            return True
+        except (JWException, ValueError, KeyError, TypeError):
+            continue
+    return False
 
 
 def recipient_kids(blob: bytes) -> list[str | None]:
     """The ``kid`` of every recipient (None where the writer, e.g. skopeo, left it out)."""
-    return _recipient_kids(_parse(blob))
+    return [h.get("kid") for h, _ in _entries(_parse(blob))]
 
 
-def remove_recipients(blob: bytes, kids: set[str]) -> tuple[bytes | None, int]:
-    """Drop the recipients whose ``kid`` is in ``kids`` without touching the shared ciphertext.
+def remove_recipients(blob: bytes, kids: set[str], private_keys: Sequence[PrivateKey] = ()) -> tuple[bytes | None, int]:
+    """Drop recipients whose ``kid`` is in ``kids`` or whose wrapped key one of ``private_keys`` opens.
 
-    Returns the new JWE (None when no recipient is left) and how many were removed. The content key
-    is unchanged, so the remaining recipients' wrapped keys stay valid.
+    The shared ciphertext is untouched: the content key is unchanged, so the remaining recipients'
+    wrapped keys stay valid. Returns the new JWE (None when no recipient is left) and how many went.
     """
     obj = _parse(blob)
-    present = _recipient_kids(obj)
-    if not any(k in kids for k in present if k):
+    try:
+        entries = _entries(obj)
+    except (ValueError, TypeError):
+        raise InputError("JWE annotation is malformed") from None
+    drop = [h.get("kid") in kids or _opens(h, ek, private_keys) for h, ek in entries]
+    if not any(drop):
         return blob, 0
     if not isinstance(obj.get("recipients"), list):
         return None, 1
-    keep = [r for r, k in zip(obj["recipients"], present, strict=True) if k not in kids]
-    removed = len(present) - len(keep)
+    keep = [r for r, d in zip(obj["recipients"], drop, strict=True) if not d]
+    removed = len(entries) - len(keep)
     if not keep:
         return None, removed
     obj["recipients"] = keep

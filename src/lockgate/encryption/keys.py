@@ -29,6 +29,8 @@ PASSWORD_ENV = "LOCKGATE_KEY_PASSWORD"
 class JweRecipient:
     key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey
     source: str = ""
+    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None
+    """Set when named by its private key (``--remove-recipient jwe:PRIV.pem`` finds kid-less entries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,11 @@ def parse_recipient(spec: str) -> Recipient:
     if not sep or not value:
         raise ConfigError(f"recipient {spec!r} must be SCHEME:VALUE (jwe:, pkcs7:, pgp:, pkcs11:, provider:)")
     if scheme == "jwe":
-        return JweRecipient(load_public_key(Path(value)), value)
+        path = Path(value)
+        if path.is_file() and b"PRIVATE KEY" in _read(path, "key"):
+            priv = load_private_key(path)
+            return JweRecipient(priv.public_key(), value, priv)
+        return JweRecipient(load_public_key(path), value)
     if scheme == "pkcs7":
         return Pkcs7Recipient(load_certificate(Path(value)), value)
     if scheme in ("pgp", "gpg"):
