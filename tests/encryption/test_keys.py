@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from lockgate.encryption.keys import PrivateKeyFile, parse_key, parse_recipient
+from lockgate.encryption.keys import JweRecipient, PrivateKeyFile, parse_key, parse_recipient
 from lockgate.errors import ConfigError, NotFoundError
 
 
@@ -53,5 +53,12 @@ def test_refusals(tmp_path: Path) -> None:
         parse_recipient(f"jwe:{tmp_path / 'missing.pem'}")
     with pytest.raises(ConfigError, match="unknown recipient scheme"):
         parse_recipient("age:xyz")
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a key")
     with pytest.raises(ConfigError, match="not a PEM or DER"):
-        parse_recipient(f"jwe:{_write(tmp_path / 'priv.pem', ec.generate_private_key(ec.SECP256R1()))}")
+        parse_recipient(f"jwe:{garbage}")
+    # a private key names its public half (and lets --remove-recipient find kid-less entries)
+    priv = ec.generate_private_key(ec.SECP256R1())
+    r = parse_recipient(f"jwe:{_write(tmp_path / 'priv.pem', priv)}")
+    assert isinstance(r, JweRecipient) and r.private is not None
+    assert r.key.public_numbers() == priv.public_key().public_numbers()  # type: ignore[union-attr]
