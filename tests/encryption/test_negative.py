@@ -133,3 +133,14 @@ def test_cli_errors_are_one_line(tmp_path: Path, enc: Path, keys: dict[str, KeyP
     r = lockgate("decrypt", f"oci:{enc}:v1", f"oci:{tmp_path}/out:v1", "--key", f"{keys['rsa'].pub}")
     assert r.returncode == 2 and "not a PEM or DER private key" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_wrapped_keys_swapped_between_layers(tmp_path: Path, enc: Path, keys: dict[str, KeyPair]) -> None:
+    """Valid wrapped keys from another layer do not open this layer's ciphertext."""
+    _, m = top_manifest(enc)
+    a, b = m["layers"][0]["annotations"], m["layers"][1]["annotations"]
+    a[JWE], b[JWE] = b[JWE], a[JWE]
+    write_manifest(enc, m)
+    with pytest.raises(IntegrityError, match="HMAC mismatch"):
+        _decrypt(enc, tmp_path / "out", keys["rsa"])
+    _assert_no_output(tmp_path / "out", _cache())
