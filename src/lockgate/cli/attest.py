@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+from lockgate.cli._common import FORMAT_OPTION, OUTPUT_OPTION, Format, check_format, settings, write_output
 from lockgate.cli._registry_opts import (
     CACert,
     ClientCert,
@@ -70,6 +70,8 @@ def attest_cmd(
     referrer: bool = typer.Option(False, "--referrer", help="Also store the attestation as an OCI 1.1 referrer."),
     no_tag: bool = typer.Option(False, "--no-tag", help="Do not write cosign's sha256-<hex>.att tag."),
     replace: bool = typer.Option(False, "--replace", help="Replace earlier attestations of the same type."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -82,6 +84,7 @@ def attest_cmd(
     from lockgate.cli.trust import _password
     from lockgate.trust.keys.resolve import load_signer
 
+    check_format(fmt, {Format.TABLE, Format.JSON}, "attest")
     _type_uri(type_name)
     data = _read_input(predicate, "predicate")
     signers = [load_signer(k, _password) for k in key]
@@ -90,7 +93,15 @@ def attest_cmd(
         options=registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure),
         limits=settings(ctx).limits,
     )  # fmt: skip
-    typer.echo(f"{res.digest}  {res.predicate_type}  signed by {', '.join(res.key_ids)}  -> {', '.join(res.stored_at)}")
+    if fmt == Format.JSON:
+        import json
+
+        doc = {"digest": res.digest, "predicateType": res.predicate_type, "key_ids": list(res.key_ids),
+               "stored_at": list(res.stored_at)}  # fmt: skip
+        write_output(json.dumps(doc, indent=2), output)
+        return
+    line = f"{res.digest}  {res.predicate_type}  signed by {', '.join(res.key_ids)}  -> {', '.join(res.stored_at)}"
+    write_output(line, output)
 
 
 def verify_attestation_cmd(
@@ -104,6 +115,7 @@ def verify_attestation_cmd(
     cel: list[str] | None = typer.Option(None, "--cel", help="CEL expression every verified statement must satisfy."),
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
     fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -134,10 +146,9 @@ def verify_attestation_cmd(
             extra_keys=[load_verifier(k) for k in key or []], predicate_type=ptype,
         )  # fmt: skip
         if fmt == Format.JSON:
-            write_output(json.dumps(decision.to_dict(), indent=2), None)
+            write_output(json.dumps(decision.to_dict(), indent=2), output)
         else:
-            for line in decision.reasons:
-                typer.echo(line)
+            write_output("\n".join(decision.reasons), output)
         if not decision.allowed:
             raise PolicyFailure(f"attestation verification failed: {decision.reasons[-1]}")
         return
@@ -150,11 +161,13 @@ def verify_attestation_cmd(
         image, keys, predicate_type=ptype, revocations=rl, checks=checks, options=opts, limits=settings(ctx).limits
     )
     if fmt == Format.JSON:
-        write_output(json.dumps(result.to_dict(), indent=2), None)
+        write_output(json.dumps(result.to_dict(), indent=2), output)
     else:
-        for c in result.checks:
-            status = "OK  " if c.ok else "FAIL"
-            typer.echo(f"{status} {c.source:<8} {c.predicate_type or '-'}  {c.reason or 'verified'}")
+        lines = [
+            f"{'OK  ' if c.ok else 'FAIL'} {c.source:<8} {c.predicate_type or '-'}  {c.reason or 'verified'}"
+            for c in result.checks
+        ]
+        write_output("\n".join(lines), output)
     if not result.passed:
         raise PolicyFailure(f"attestation verification failed for {result.digest}: {result.failure_reason()}")
     _say(ctx, f"Verified OK: {len(result.passed)} attestation(s) for {result.digest}")
@@ -232,6 +245,7 @@ def verify_pipeline_cmd(
     no_inspections: bool = typer.Option(False, "--no-inspections", help="Do not run the layout's inspections."),
     inspection_timeout: float = typer.Option(60.0, "--inspection-timeout", help="Seconds per inspection."),
     fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Verify a supply chain against an in-toto layout; exit 1 with a one-line reason when it fails."""
     import json
@@ -246,14 +260,12 @@ def verify_pipeline_cmd(
         inspection_timeout=inspection_timeout,
     )  # fmt: skip
     if fmt == Format.JSON:
-        write_output(json.dumps(res.to_dict(), indent=2), None)
+        write_output(json.dumps(res.to_dict(), indent=2), output)
     else:
-        for step, kids in res.steps.items():
-            typer.echo(f"OK   step {step}: links by {', '.join(k[:8] for k in kids)}")
-        for name in res.inspections:
-            typer.echo(f"OK   inspection {name}")
-        for note in res.notes:
-            typer.echo(f"note {note}")
+        lines = [f"OK   step {step}: links by {', '.join(k[:8] for k in kids)}" for step, kids in res.steps.items()]
+        lines += [f"OK   inspection {name}" for name in res.inspections]
+        lines += [f"note {note}" for note in res.notes]
+        write_output("\n".join(lines), output)
     _say(ctx, "Verified OK: the supply chain passed all checks")
 
 
