@@ -72,9 +72,9 @@ def historical_status(rootfs: Path, when: dt.datetime) -> tuple[str, dict[str, s
     Returns the new status text and source -> historical version for the packages changed.
     """
     stanzas = (rootfs / "var/lib/dpkg/status").read_text().split("\n\n")
-    parsed = []
+    parsed: list[tuple[str, dict[str, str]]] = []
     for st in stanzas:
-        fields = dict(re.findall(r"^([\w-]+): (.*)$", st, re.M))
+        fields: dict[str, str] = dict(re.findall(r"^([\w-]+): (.*)$", st, re.M))
         if "Package" in fields:
             parsed.append((st, fields))
     history: dict[str, str] = {}

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from packaging.utils import canonicalize_name
@@ -183,8 +184,8 @@ def _in_ranges(version: str, affected: dict, lt: Callable[[str, str], bool]) -> 
 
 
 def osv_hits(
-    records: Iterable[dict], ecosystem: str, installed: dict[str, str], lt: Callable[[str, str], bool]
-) -> list[OsvHit]:  # type: ignore[type-arg]
+    records: Iterable[dict[str, Any]], ecosystem: str, installed: dict[str, str], lt: Callable[[str, str], bool]
+) -> list[OsvHit]:
     """Records (not withdrawn) of ``ecosystem`` affecting ``installed`` (normalised name -> version)."""
     hits = []
     for rec in records:
