@@ -7,7 +7,9 @@ Only Typer and the standard library are imported here; the attest package loads 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -114,6 +116,18 @@ def verify_attestation_cmd(
     ),
     cel: list[str] | None = typer.Option(None, "--cel", help="CEL expression every verified statement must satisfy."),
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
+    bundle: Path | None = typer.Option(
+        None, "--bundle", help="Keyless: a Sigstore bundle holding the attestation (IMAGE may be a sha256: digest)."
+    ),
+    trusted_root: Path | None = typer.Option(None, "--trusted-root", help="Keyless: Sigstore trusted_root.json."),
+    certificate_identity: str | None = typer.Option(None, "--certificate-identity", help="Keyless: exact identity."),
+    certificate_identity_regexp: str | None = typer.Option(
+        None, "--certificate-identity-regexp", help="Keyless: identity regular expression."
+    ),
+    certificate_oidc_issuer: str | None = typer.Option(None, "--certificate-oidc-issuer", help="Keyless: issuer."),
+    certificate_oidc_issuer_regexp: str | None = typer.Option(
+        None, "--certificate-oidc-issuer-regexp", help="Keyless: issuer regular expression."
+    ),
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     username: Username = None,
@@ -138,6 +152,13 @@ def verify_attestation_cmd(
     ptype = _type_uri(type_name) if type_name else None
     rl = load_revocations(revocations)
     checks: list[PredicateCheck] = [CelCheck(c) for c in cel or []]
+    if bundle is not None:
+        _verify_bundle(
+            ctx, image, bundle, trusted_root, ptype, checks, policy, fmt, output,
+            (certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
+             certificate_oidc_issuer_regexp), opts,
+        )  # fmt: skip
+        return
     if policy is not None and policy.suffix != ".rego":
         from lockgate.attest.trustpolicy import evaluate_attestation_policy
 
@@ -171,6 +192,55 @@ def verify_attestation_cmd(
     if not result.passed:
         raise PolicyFailure(f"attestation verification failed for {result.digest}: {result.failure_reason()}")
     _say(ctx, f"Verified OK: {len(result.passed)} attestation(s) for {result.digest}")
+
+
+def _verify_bundle(
+    ctx: typer.Context,
+    image: str,
+    bundle: Path,
+    trusted_root: Path | None,
+    ptype: str | None,
+    checks: Sequence[Any],
+    policy: Path | None,
+    fmt: Format,
+    output: Path | None,
+    ident: tuple[str | None, str | None, str | None, str | None],
+    opts: Any,
+) -> None:
+    """``verify-attestation --bundle``: a keyless attestation bundle for IMAGE (a reference or a digest)."""
+    import json
+    import re
+
+    from lockgate.attest.keyless import verify_bundle_attestation
+    from lockgate.attest.policy import load_rego
+    from lockgate.errors import ConfigError, IntegrityError, PolicyFailure
+    from lockgate.trust.keyless import IdentityMatcher
+
+    if trusted_root is None:
+        raise ConfigError("--bundle needs --trusted-root (offline keyless verification)")
+    if policy is not None:
+        if policy.suffix != ".rego":
+            raise ConfigError("with --bundle, --policy takes a .rego file")
+        checks = [*checks, load_rego(policy)]
+    if re.fullmatch(r"sha256:[0-9a-f]{64}", image):
+        digest = image
+    else:
+        from lockgate.attest.attach import resolve_image
+        from lockgate.oci.targets import parse_target
+
+        digest = resolve_image(parse_target(image), opts, settings(ctx).limits)
+    try:
+        who, issuer, st = verify_bundle_attestation(
+            _read_input(bundle, "bundle"), trusted_root, IdentityMatcher(*ident), digest,
+            predicate_type=ptype, checks=checks,
+        )  # fmt: skip
+    except IntegrityError as e:
+        raise PolicyFailure(f"attestation verification failed for {digest}: {e}") from None
+    if fmt == Format.JSON:
+        doc = {"digest": digest, "identity": who, "issuer": issuer, "statement": st.to_dict()}
+        write_output(json.dumps(doc, indent=2), output)
+    else:
+        write_output(f"OK   bundle   {st.predicate_type}  signed by {who} ({issuer})", output)
 
 
 @step_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
