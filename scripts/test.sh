@@ -18,7 +18,7 @@ else
 fi
 # Oracles the tests call beyond the reference tools: rpm (rpmvercmp, rpm databases), libdb's db5.3_load
 # (BerkeleyDB rpm databases), objcopy (binaries with extra sections), gpg, and node/npm (npm semver).
-EXTRA_APT=(rpm db5.3-util binutils gnupg openssl hyperfine maven golang-go)
+EXTRA_APT=(rpm db5.3-util binutils gnupg openssl hyperfine maven golang-go clamav-daemon)
 missing=()
 for p in "${EXTRA_APT[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
