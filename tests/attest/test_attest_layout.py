@@ -100,6 +100,10 @@ def test_second_attestation_appends_and_multiple_types(
         "https://slsa.dev/provenance/v0.2",
     ]
     assert _verify(layout, "--type", "slsaprovenance02", "--key", f"{att_keys['bob']}.pub").returncode == 0
+    both = ("--key", f"{att_keys['alice']}.pub", "--key", f"{att_keys['bob']}.pub")
+    assert _verify(layout, *both, "--threshold", "2").returncode == 0  # any type: alice's v1 and bob's v0.2
+    short = _verify(layout, *both, "--type", "slsaprovenance1", "--threshold", "2")
+    assert short.returncode == 1 and "1 of 2 required keys" in one_line_reason(short)
     r = _verify(layout, "--type", "slsaprovenance02", "--key", f"{att_keys['alice']}.pub")
     assert r.returncode == 1 and "wrong key" in one_line_reason(r)
 

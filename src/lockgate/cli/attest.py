@@ -115,6 +115,7 @@ def verify_attestation_cmd(
         None, "--policy", help="A .rego file, or a policy file whose trust: scopes list attestations: requirements."
     ),
     cel: list[str] | None = typer.Option(None, "--cel", help="CEL expression every verified statement must satisfy."),
+    threshold: int = typer.Option(1, "--threshold", min=1, help="Distinct keys whose attestations must pass."),
     revocations: Path | None = typer.Option(None, "--revocations", help="Revocation list (default: config dir)."),
     bundle: Path | None = typer.Option(
         None, "--bundle", help="Keyless: a Sigstore bundle holding the attestation (IMAGE may be a sha256: digest)."
@@ -191,6 +192,11 @@ def verify_attestation_cmd(
         write_output("\n".join(lines), output)
     if not result.passed:
         raise PolicyFailure(f"attestation verification failed for {result.digest}: {result.failure_reason()}")
+    signers = {k for c in result.passed for k in c.key_ids}
+    if len(signers) < threshold:
+        raise PolicyFailure(
+            f"attestation verification failed for {result.digest}: {len(signers)} of {threshold} required keys verified"
+        )
     _say(ctx, f"Verified OK: {len(result.passed)} attestation(s) for {result.digest}")
 
 
