@@ -79,3 +79,32 @@ def test_scan_fs_with_misconfig_and_secrets(tmp_path: Path) -> None:
     kinds = {(f["kind"], f["id"]) for f in doc["findings"]}
     assert ("misconfiguration", "PSS-privileged") in kinds
     assert any(k == "secret" for k, _ in kinds)
+
+
+def test_policy_secrets_section_adds_custom_rules_and_allow_lists(tmp_path: Path) -> None:
+    """Custom secret rules and allow-lists come from the one policy file's ``secrets:`` section."""
+    (tmp_path / "l1/app").mkdir(parents=True)
+    (tmp_path / "l1/app/settings.ini").write_text("internal_token = acme_live_0123456789abcdef\n")
+    (tmp_path / "l1/app/keys").mkdir()
+    (tmp_path / "l1/app/keys/id_ecdsa").write_text(_pem())
+    img = build_image(tmp_path / "img", tmp_path / "l1", tag="t")
+    ref = f"oci:{img.oci_dir}:t"
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "secrets:\n"
+        "  fail_on: HIGH\n"
+        "  rules:\n"
+        "    - {id: acme-token, title: ACME live token, severity: CRITICAL, regex: 'acme_live_[0-9a-f]{16}',"
+        " keywords: [acme_live_]}\n"
+        "  allow:\n"
+        "    - {id: deploy-keys, path: '^app/keys/'}\n"
+    )
+    rc, doc, err = _scan(ref, "--scanners", "secret", "--policy", str(policy))
+    assert rc == 1, err  # the custom CRITICAL rule fails the gate
+    ids = {(f["id"], f["location"]["path"]) for f in doc["findings"]}
+    assert ("acme-token", "app/settings.ini") in ids
+    assert not any(p.startswith("app/keys/") for _, p in ids)  # allow-listed
+    assert "0123456789abcdef" not in json.dumps(doc)
+    rc, doc, _ = _scan(ref, "--scanners", "secret")
+    assert any(f["location"]["path"] == "app/keys/id_ecdsa" for f in doc["findings"])  # built-ins only
+    assert not any(f["id"] == "acme-token" for f in doc["findings"])

@@ -90,6 +90,7 @@ def _options(
     db_max_age: str,
     no_cache: bool = False,
     registry: object = None,
+    policy: Policy | None = None,
 ) -> ScanOptions:
     from lockgate.oci.model import Platform
     from lockgate.oci.registry.options import RegistryOptions
@@ -103,6 +104,8 @@ def _options(
         db_path=db,
         db_max_age=parse_duration(db_max_age),
         use_cache=not no_cache,
+        secrets_config=policy.secrets.scanner or None if policy else None,
+        malware_config=policy.malware.scanner or None if policy else None,
     )
 
 
@@ -129,6 +132,7 @@ def _gate_and_emit(
     allow_incomplete: bool,
     ignorefile: Path | None,
     compliance: str | None = None,
+    loaded_policy: Policy | None = None,
 ) -> None:
     import datetime as _dt
     import json
@@ -142,7 +146,7 @@ def _gate_and_emit(
     from lockgate.gate.vex import load_vex
 
     s = settings(ctx)
-    policy = _load_policy(ctx, policy_file)
+    policy = loaded_policy if loaded_policy is not None else _load_policy(ctx, policy_file)
     vp = policy.vulnerabilities
     if fail_on:
         try:
@@ -250,13 +254,22 @@ def scan_image_cmd(
     check_format(fmt, REPORT_FORMATS, "scan image")
     s = settings(ctx)
     reg = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
+    pol = _load_policy(ctx, policy)
     opts = _options(
-        ctx, scanners=scanners, platform=platform, db=db, db_max_age=db_max_age, no_cache=no_cache, registry=reg
+        ctx,
+        scanners=scanners,
+        platform=platform,
+        db=db,
+        db_max_age=db_max_age,
+        no_cache=no_cache,
+        registry=reg,
+        policy=pol,
     )
     report = _with_progress(s, fmt, lambda progress: scan_image(ref, opts, s, progress=progress))
     _gate_and_emit(
         ctx,
         report,
+        loaded_policy=pol,
         fmt=fmt,
         output=output,
         fail_on=fail_on,
@@ -291,11 +304,13 @@ def scan_fs_cmd(
 
     check_format(fmt, REPORT_FORMATS, "scan fs")
     s = settings(ctx)
-    opts = _options(ctx, scanners=scanners, db=db, db_max_age=db_max_age)
+    pol = _load_policy(ctx, policy)
+    opts = _options(ctx, scanners=scanners, db=db, db_max_age=db_max_age, policy=pol)
     report = scan_directory(path, opts, s)
     _gate_and_emit(
         ctx,
         report,
+        loaded_policy=pol,
         fmt=fmt,
         output=output,
         fail_on=fail_on,

@@ -101,7 +101,11 @@ class Analyzer(Protocol):
     """True: results follow whiteouts (packages). False: every layer's results are kept
     (secrets, malware: a file deleted later was still shipped)."""
     max_size: int | None
-    """Largest file this analyser wants; ``None`` uses the global limit."""
+    """Largest file this analyser wants; ``None`` uses the global limit.
+
+    An analyser whose output also depends on its configuration (custom rules, allow-lists)
+    sets an optional ``cache_params: str`` attribute; it becomes part of the layer-cache key.
+    """
 
     def required(self, entry: FileEntry) -> bool:
         """Cheap test on the entry alone: does this analyser want the file?"""

@@ -36,8 +36,11 @@ HARDLINK_CONTENT_BUDGET = 16 * 1024 * 1024
 
 
 def _params(a: Analyzer, limits: Limits) -> str:
+    """The analyser's configuration as part of the cache key (size cap, custom rules ...)."""
     cap = a.max_size if a.max_size is not None else limits.max_file_bytes
-    return f"max={cap}" if a.needs_content else ""
+    extra = str(getattr(a, "cache_params", "") or "")
+    base = f"max={cap}" if a.needs_content else ""
+    return f"{base};{extra}" if extra else base
 
 
 def _printable_entry(entry: FileEntry) -> FileEntry:

@@ -18,6 +18,19 @@ from lockgate.config import Limits
 from lockgate.errors import ConfigError, InputError
 from lockgate.findings.model import Severity
 
+SECRETS_KEYS = ("fail_on", "rules", "allow", "disable_rules", "builtin_allow", "max_size")
+MALWARE_KEYS = (
+    "fail_on",
+    "bundled_rules",
+    "rule_dirs",
+    "hash_lists",
+    "hashes",
+    "clamd",
+    "heuristics",
+    "setuid_heuristic",
+    "max_size",
+    "yara_timeout",
+)
 SECTIONS = ("vulnerabilities", "exceptions", "licenses", "misconfig", "secrets", "malware", "trust")
 
 
@@ -78,6 +91,8 @@ class LicensePolicy:
 class ThresholdPolicy:
     fail_on: Severity | None = None
     source: Source = field(default_factory=Source)
+    scanner: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The section's other keys (custom rules, allow-lists, hash lists ...), validated by the scanner."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +243,8 @@ def parse_policy(
         for k, val in overrides_raw.items()
         if (sev := r.severity(val, ("misconfig", "severity_overrides", str(k)))) is not None
     )
-    sec = r.mapping(top.get("secrets"), ("secrets",), ("fail_on",))
-    mal = r.mapping(top.get("malware"), ("malware",), ("fail_on",))
+    sec = r.mapping(top.get("secrets"), ("secrets",), SECRETS_KEYS)
+    mal = r.mapping(top.get("malware"), ("malware",), MALWARE_KEYS)
     trust = top.get("trust") or []
     if not isinstance(trust, list) or not all(isinstance(t, dict) for t in trust):
         raise r.fail(("trust",), "expected a list of scopes")
@@ -250,8 +265,16 @@ def parse_policy(
             fail_on=r.severity(m.get("fail_on"), ("misconfig", "fail_on")),
             source=r.src("misconfig"),
         ),
-        secrets=ThresholdPolicy(r.severity(sec.get("fail_on"), ("secrets", "fail_on")), r.src("secrets")),
-        malware=ThresholdPolicy(r.severity(mal.get("fail_on"), ("malware", "fail_on")), r.src("malware")),
+        secrets=ThresholdPolicy(
+            r.severity(sec.get("fail_on"), ("secrets", "fail_on")),
+            r.src("secrets"),
+            {k: v for k, v in sec.items() if k != "fail_on"},
+        ),
+        malware=ThresholdPolicy(
+            r.severity(mal.get("fail_on"), ("malware", "fail_on")),
+            r.src("malware"),
+            {k: v for k, v in mal.items() if k != "fail_on"},
+        ),
         trust=tuple(trust),
         path=file,
     )

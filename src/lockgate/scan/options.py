@@ -54,6 +54,10 @@ class ScanOptions:
     """Advisory DB; ``None`` = the default under the cache dir."""
     db_max_age: _dt.timedelta = _dt.timedelta(days=7)
     use_cache: bool = True
+    secrets_config: dict[str, object] | None = field(default=None, compare=False, hash=False)
+    """The policy's ``secrets:`` section (custom rules, allow-lists), ``None`` for built-ins only."""
+    malware_config: dict[str, object] | None = field(default=None, compare=False, hash=False)
+    """The policy's ``malware:`` section (rule dirs, hash lists, clamd)."""
     now: _dt.datetime | None = None
     """The scan's single reference time (EOL, DB age, withdrawn advisories)."""
 

@@ -41,6 +41,26 @@ class _Timer:
             self.items.append((name, time.perf_counter() - t))
 
 
+def _config_fingerprint(config: dict[str, object]) -> str:
+    """Hash of a scanner's policy section and of the files it names (rule dirs, hash lists).
+
+    Custom rules change what an analyser finds, so they must be part of the layer-cache key;
+    files are hashed by content so editing a rule file also invalidates cached results.
+    """
+    import hashlib
+    import json
+
+    h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
+    for key in ("rule_dirs", "hash_lists"):
+        for item in config.get(key) or []:  # type: ignore[attr-defined]
+            p = Path(str(item))
+            files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p] if p.is_file() else []
+            for f in files:
+                h.update(str(f).encode())
+                h.update(hashlib.sha256(f.read_bytes()).digest())
+    return "cfg=" + h.hexdigest()[:20]
+
+
 def analyzers_for(options: ScanOptions, *, image: bool) -> list[Analyzer]:
     """The explicit analyser list for the requested scanners (inventory only when needed)."""
     out: list[Analyzer] = []
@@ -49,13 +69,19 @@ def analyzers_for(options: ScanOptions, *, image: bool) -> list[Analyzer]:
 
         out.extend(default_analyzers())
     if Scanner.SECRET in options.scanners:
-        from lockgate.detect.secrets.analyzer import SecretAnalyzer
+        from lockgate.detect.secrets.custom import load_secret_settings
 
-        out.append(SecretAnalyzer())
+        secret = load_secret_settings(options.secrets_config).analyzer()
+        if options.secrets_config:
+            secret.cache_params = _config_fingerprint(options.secrets_config)  # type: ignore[attr-defined]
+        out.append(secret)
     if Scanner.MALWARE in options.scanners:
-        from lockgate.detect.malware.analyzer import MalwareAnalyzer
+        from lockgate.detect.malware.custom import load_malware_settings
 
-        out.append(MalwareAnalyzer())
+        malware = load_malware_settings(options.malware_config).analyzer()
+        if options.malware_config:
+            malware.cache_params = _config_fingerprint(options.malware_config)  # type: ignore[attr-defined]
+        out.append(malware)
     if Scanner.MISCONFIG in options.scanners and image:
         from lockgate.misconfig.imageconfig import ImageHardeningAnalyzer
 
