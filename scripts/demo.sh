@@ -13,6 +13,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "install lockgate into .venv"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e . 2>&1 | grep -v -e '^WARNING: Location' -e BuildBackendWarning || true
+.venv/bin/python -m compileall -q src >/dev/null   # fast CLI start even with PYTHONDONTWRITEBYTECODE
 LG=(.venv/bin/lockgate)
 export LOCKGATE_CACHE_DIR=$OUT/cache LOCKGATE_CONFIG_DIR=$OUT/config LOCKGATE_PASSWORD=demo-password
 rm -rf "$OUT" && mkdir -p "$OUT"
