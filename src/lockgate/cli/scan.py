@@ -79,6 +79,14 @@ DbMaxAge = Annotated[
     str, typer.Option("--db-max-age", envvar="LOCKGATE_DB_MAX_AGE", help="Fail when the DB is older (e.g. 7d, 12h).")
 ]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the layer cache.")]
+DecryptionKeys = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--decryption-key",
+        help="Decrypt encrypted layers on the fly: PRIV.pem[:password] | pkcs11:URI | provider:NAME (repeatable).",
+        show_default=False,
+    ),
+]
 
 
 def _options(
@@ -240,6 +248,7 @@ def scan_image_cmd(
     db: DbPath = None,
     db_max_age: DbMaxAge = "7d",
     no_cache: NoCache = False,
+    decryption_key: DecryptionKeys = None,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -247,7 +256,7 @@ def scan_image_cmd(
     client_key: ClientKey = None,
     insecure: Insecure = False,
 ) -> None:
-    """Scan a container image: inventory and vulnerabilities, gated by policy."""
+    """Scan a container image: inventory, vulnerabilities, secrets (and more), gated by policy."""
     from lockgate.cli._registry_opts import registry_options
     from lockgate.scan.service import scan_image
 
@@ -265,6 +274,10 @@ def scan_image_cmd(
         registry=reg,
         policy=pol,
     )
+    if decryption_key:
+        from dataclasses import replace
+
+        opts = replace(opts, decryption_keys=tuple(decryption_key))
     report = _with_progress(s, fmt, lambda progress: scan_image(ref, opts, s, progress=progress))
     _gate_and_emit(
         ctx,

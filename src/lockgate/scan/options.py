@@ -54,6 +54,8 @@ class ScanOptions:
     """Advisory DB; ``None`` = the default under the cache dir."""
     db_max_age: _dt.timedelta = _dt.timedelta(days=7)
     use_cache: bool = True
+    decryption_keys: tuple[str, ...] = ()
+    """``--decryption-key`` specs (as ``decrypt --key``): encrypted layers are decrypted on the fly."""
     secrets_config: dict[str, object] | None = field(default=None, compare=False, hash=False)
     """The policy's ``secrets:`` section (custom rules, allow-lists), ``None`` for built-ins only."""
     malware_config: dict[str, object] | None = field(default=None, compare=False, hash=False)

@@ -173,6 +173,22 @@ def scan_image(
     today = options.reference_time().date()
     with timer.phase("open"):
         source = open_source(target, options.registry, limits=settings.limits)
+        if options.decryption_keys:
+            from lockgate.encryption.image import decrypting_source
+            from lockgate.encryption.keys import parse_keys
+
+            try:
+                source = decrypting_source(
+                    source,
+                    parse_keys(options.decryption_keys),
+                    platform=options.platform,
+                    cache_dir=settings.cache_dir / "staging",
+                    limits=settings.limits,
+                    strict=False,
+                )
+            except BaseException:
+                source.close()
+                raise
     try:
         with timer.phase("config"):
             image = open_image(source, options.platform, settings.limits)
