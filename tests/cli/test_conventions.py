@@ -72,21 +72,11 @@ NO_OUTPUT: dict[str, str] = {
 # -- known gaps in modules owned by others (strict xfail: fixing one makes the test fail) ------
 FORMAT_GAPS: dict[str, str] = {
     "attest": "attest module (cli/attest.py): attest has no --format/-f json",
-    "encrypt": "encrypt module (cli/encrypt.py): encrypt has no --format/-f (always prints JSON, digest with -q)",
-    "decrypt": "encrypt module (cli/encrypt.py): decrypt has no --format/-f (always prints JSON, digest with -q)",
-    "db update": "db module (cli/db.py): db update has no --format/-f json",
-    "db export": "db module (cli/db.py): db export has no --format/-f json",
 }
 OUTPUT_GAPS: dict[str, str] = {
     "attest": "attest module (cli/attest.py): attest has no --output/-o",
     "verify-attestation": "attest module (cli/attest.py): verify-attestation has no --output/-o",
     "verify-pipeline": "attest module (cli/attest.py): verify-pipeline has no --output/-o",
-    "encrypt": "encrypt module (cli/encrypt.py): encrypt has no --output/-o",
-    "decrypt": "encrypt module (cli/encrypt.py): decrypt has no --output/-o",
-    "db import": "db module (cli/db.py): db import has no --output/-o",
-    "db update": "db module (cli/db.py): db update has no --output/-o",
-    "db export": "db module (cli/db.py): db export has no --output/-o",
-    "db status": "db module (cli/db.py): db status has no --output/-o",
 }
 
 

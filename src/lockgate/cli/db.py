@@ -1,13 +1,25 @@
-"""``lockgate db``: import offline advisory feeds, update from OSV, show the database status."""
+"""``lockgate db``: import offline advisory feeds, update from OSV, export/pull, show the database status.
+
+Results (summaries, digests, status) go to stdout or ``-o FILE`` as a table or JSON; skipped
+records and warnings go to stderr, and ``-q`` silences only those.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lockgate.cli._common import FORMAT_OPTION, Format, check_format, settings, write_output
+from lockgate.cli._common import (
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    Format,
+    check_format,
+    settings,
+    write_json,
+    write_output,
+)
 from lockgate.cli._registry_opts import (
     CACert,
     ClientCert,
@@ -18,15 +30,59 @@ from lockgate.cli._registry_opts import (
     registry_options,
 )
 
+if TYPE_CHECKING:
+    from lockgate.config import Limits
+    from lockgate.vulndb.feeds.importer import ImportSummary
+    from lockgate.vulndb.osv.ingest import ImportIssue
+
 app = typer.Typer(help="Manage the local advisory database.", no_args_is_help=True)
 
 DB_OPTION = typer.Option(
     None, "--db", envvar="LOCKGATE_DB", help="Advisory database file (default: <cache-dir>/db/lockgate.db)."
 )
+_FORMATS = {Format.TABLE, Format.JSON}
 
 
 def _db_path(ctx: typer.Context, db: Path | None) -> Path:
     return db if db is not None else settings(ctx).db_path
+
+
+def _issues_json(issues: tuple[ImportIssue, ...]) -> list[dict[str, str]]:
+    return [{"where": i.where, "reason": i.reason} for i in issues]
+
+
+def _unusable(path: Path, issues: list[ImportIssue]) -> str:
+    """The one-line reason why ``path`` held no advisory feed at all."""
+    if not issues:
+        return f"{path}: no advisory documents found"
+    first = issues[0].reason.strip().splitlines()[0] if issues[0].reason.strip() else "unreadable"
+    if len(issues) == 1 and Path(issues[0].where) == path:
+        return f"{path}: not an advisory feed ({first})"
+    return f"{path}: no advisory feed found ({len(issues)} documents skipped; first: {issues[0].where}: {first})"
+
+
+def _import(target: Path, paths: list[Path], replace: bool, limits: Limits) -> ImportSummary:
+    """``importer.import_paths``, except that a path holding no recognisable feed aborts the import.
+
+    The check must happen inside the builder so that the database is left untouched; the
+    importer has no such option, hence this loop over its public parts.
+    """
+    from lockgate.errors import InputError
+    from lockgate.vulndb.feeds.importer import FeedSummary, ImportSummary, iter_records
+    from lockgate.vulndb.store import StoreBuilder
+
+    feeds = []
+    with StoreBuilder(target, replace=replace) as builder:
+        for p in paths:
+            issues: list[ImportIssue] = []
+            kinds: set[str] = set()
+            location = str(Path(p).resolve())
+            n = builder.add_feed(location, iter_records(Path(p), limits, issues, kinds))
+            if not kinds:
+                raise InputError(_unusable(Path(p), issues))
+            builder.update_feed(location, kind=",".join(sorted(kinds)), invalid=len(issues))
+            feeds.append(FeedSummary(location, tuple(sorted(kinds)), n, tuple(issues)))
+    return ImportSummary(Path(target), tuple(feeds))
 
 
 @app.command("import")
@@ -41,6 +97,7 @@ def import_(
     ),
     db: Path | None = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -48,8 +105,11 @@ def import_(
     client_key: ClientKey = None,
     insecure: Insecure = False,
 ) -> None:
-    """Import advisory feeds (format detected per path); invalid records are listed and skipped."""
-    check_format(fmt, {Format.TABLE, Format.JSON}, "db import")
+    """Import advisory feeds (format detected per path); invalid records are listed and skipped.
+
+    A PATH that holds no recognisable feed at all is an error and leaves the database unchanged.
+    """
+    check_format(fmt, _FORMATS, "db import")
     from lockgate.errors import ConfigError
 
     s = settings(ctx)
@@ -62,16 +122,19 @@ def import_(
 
         options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
         digest = pull_db(Reference.parse(oci), target, options)
-        typer.echo(f"database {target} replaced from {oci}@{digest}")
+        if fmt is Format.JSON:
+            write_json({"db": str(target), "source": oci, "digest": digest}, output)
+        else:
+            write_output(f"database {target} replaced from {oci}@{digest}\n", output)
         return
     if not paths:
         raise ConfigError("db import needs at least one PATH (or --oci REF)")
-    from lockgate.vulndb.feeds.importer import import_paths
 
-    summary = import_paths(target, list(paths), replace=replace, limits=s.limits)
+    summary = _import(target, list(paths), replace, s.limits)
+    if not s.quiet:
+        for issue in summary.issues:
+            typer.echo(f"skipped: {issue}", err=True)
     if fmt is Format.JSON:
-        import json
-
         doc = {
             "db": str(target),
             "records": summary.records,
@@ -80,21 +143,16 @@ def import_(
                     "location": f.location,
                     "kinds": list(f.kinds),
                     "records": f.records,
-                    "invalid": [{"where": i.where, "reason": i.reason} for i in f.issues],
+                    "invalid": _issues_json(f.issues),
                 }
                 for f in summary.feeds
             ],
         }
-        write_output(json.dumps(doc, indent=2), None)
+        write_json(doc, output)
         return
-    for f in summary.feeds:
-        for issue in f.issues:
-            if not s.quiet:
-                typer.echo(f"skipped: {issue}", err=True)
-    for f in summary.feeds:
-        kinds = ",".join(f.kinds) or "nothing recognised"
-        typer.echo(f"{f.location}: {f.records} records ({kinds}), {len(f.issues)} skipped")
-    typer.echo(f"database {target}: {summary.records} records imported")
+    lines = [f"{f.location}: {f.records} records ({','.join(f.kinds)}), {len(f.issues)} skipped" for f in summary.feeds]
+    lines.append(f"database {target}: {summary.records} records imported")
+    write_output("\n".join(lines) + "\n", output)
 
 
 @app.command("update")
@@ -114,25 +172,50 @@ def update(
     ),
     db: Path | None = DB_OPTION,
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per HTTP read."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Download OSV archives (conditional, resumable) and swap in the rebuilt database."""
+    check_format(fmt, _FORMATS, "db update")
     from lockgate.vulndb.feeds.osv_update import update as do_update
 
     s = settings(ctx)
     target = _db_path(ctx, db)
     results = do_update(target, source=source, ecosystems=ecosystems or None, limits=s.limits, timeout=timeout)
+    if not s.quiet:
+        for r in results:
+            for issue in r.issues:
+                typer.echo(f"skipped: {issue}", err=True)
+    if fmt is Format.JSON:
+        doc = {
+            "db": str(target),
+            "source": source,
+            "ecosystems": [
+                {
+                    "ecosystem": r.ecosystem,
+                    "url": r.url,
+                    "status": r.status,
+                    "records": r.records,
+                    "downloaded_bytes": r.downloaded_bytes,
+                    "resumed": r.resumed,
+                    "invalid": _issues_json(r.issues),
+                }
+                for r in results
+            ],
+        }
+        write_json(doc, output)
+        return
+    lines = []
     for r in results:
         if r.status == "not-modified":
-            typer.echo(f"{r.ecosystem}: not modified")
+            lines.append(f"{r.ecosystem}: not modified")
         else:
             extra = " (resumed)" if r.resumed else ""
-            typer.echo(
+            lines.append(
                 f"{r.ecosystem}: {r.records} records, {len(r.issues)} skipped, {r.downloaded_bytes} bytes{extra}"
             )
-            for issue in r.issues:
-                if not s.quiet:
-                    typer.echo(f"skipped: {issue}", err=True)
-    typer.echo(f"database {target} updated")
+    lines.append(f"database {target} updated")
+    write_output("\n".join(lines) + "\n", output)
 
 
 @app.command("export")
@@ -140,6 +223,8 @@ def export(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="Registry reference to push the database to (repo:tag)."),
     db: Path | None = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -147,19 +232,32 @@ def export(
     client_key: ClientKey = None,
     insecure: Insecure = False,
 ) -> None:
-    """Push the built database as an OCI artifact (pull it elsewhere with `db import --oci REF`)."""
+    """Push the built database as an OCI artifact (pull it elsewhere with `db import --oci REF`).
+
+    Prints the pushed manifest as NAME@DIGEST (JSON: reference, digest, database path).
+    """
+    check_format(fmt, _FORMATS, "db export")
     from lockgate.oci.reference import Reference
     from lockgate.vulndb.feeds.oci_artifact import export_db
 
+    parsed = Reference.parse(ref)
+    target = _db_path(ctx, db)
     options = registry_options(username, password_stdin, ca_cert, client_cert, client_key, insecure)
-    digest = export_db(_db_path(ctx, db), Reference.parse(ref), options)
-    typer.echo(f"{Reference.parse(ref).name}@{digest}")
+    digest = export_db(target, parsed, options)
+    if fmt is Format.JSON:
+        write_json({"db": str(target), "reference": ref, "digest": digest}, output)
+    else:
+        write_output(f"{parsed.name}@{digest}\n", output)
+    if not settings(ctx).quiet:
+        typer.echo(f"exported {target} -> {ref}", err=True)
 
 
 @app.command("status")
-def status(ctx: typer.Context, db: Path | None = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+def status(
+    ctx: typer.Context, db: Path | None = DB_OPTION, fmt: Format = FORMAT_OPTION, output: Path | None = OUTPUT_OPTION
+) -> None:
     """Show sources, record counts per ecosystem, build time and age (warns past 24 hours)."""
-    check_format(fmt, {Format.TABLE, Format.JSON}, "db status")
+    check_format(fmt, _FORMATS, "db status")
     import datetime as dt
 
     from lockgate.vulndb.store import WARN_AGE, Store, database_age, format_age
@@ -192,9 +290,7 @@ def status(ctx: typer.Context, db: Path | None = DB_OPTION, fmt: Format = FORMAT
     if age > WARN_AGE:
         typer.echo(f"warning: advisory database is {format_age(age)} old; run `lockgate db update`", err=True)
     if fmt is Format.JSON:
-        import json
-
-        write_output(json.dumps(doc, indent=2), None)
+        write_json(doc, output)
         return
     lines = [
         f"path:        {doc['path']}",
@@ -209,4 +305,4 @@ def status(ctx: typer.Context, db: Path | None = DB_OPTION, fmt: Format = FORMAT
         "ecosystems:",
         *(f"  {eco:<22} {n:>7}" for eco, n in doc["ecosystems"].items()),
     ]
-    write_output("\n".join(lines), None)
+    write_output("\n".join(lines) + "\n", output)

@@ -1,17 +1,18 @@
 """``lockgate encrypt``, ``decrypt`` and ``keyprovider``: ocicrypt-compatible layer encryption.
 
+``encrypt``/``decrypt`` print their result as JSON by default (``-f table``: the manifest digest
+alone), to stdout or ``-o FILE``; a one-line note goes to stderr unless ``-q``.
 Only Typer and the standard library load at import time; the crypto and OCI code loads inside the commands.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
 
-from lockgate.cli._common import settings
+from lockgate.cli._common import OUTPUT_OPTION, Format, check_format, settings, write_json, write_output
 from lockgate.cli._registry_opts import (
     CACert,
     ClientCert,
@@ -29,11 +30,21 @@ def _dst_opener(dst_text: str, options: object, limits: object) -> object:
     return lambda: open_destination(dst_text, options, limits=limits)  # type: ignore[arg-type]
 
 
-def _report(op: str, digest: str, reference: str, quiet: bool) -> None:
-    if quiet:
-        typer.echo(digest)
+# JSON stays the default: it is what these commands printed before -f existed, and scripts parse it.
+FORMAT_OPTION = typer.Option(
+    Format.JSON, "--format", "-f", help="Output format: json (document) or table (digest only).", case_sensitive=False
+)
+_FORMATS = {Format.TABLE, Format.JSON}
+
+
+def _report(op: str, src: str, dst: str, digest: str, fmt: Format, output: Path | None, quiet: bool) -> None:
+    """The result to stdout or ``output``; the human note to stderr unless ``quiet``."""
+    if fmt is Format.JSON:
+        write_json({"operation": op, "source": src, "destination": dst, "digest": digest}, output)
     else:
-        typer.echo(json.dumps({"operation": op, "destination": reference, "digest": digest}))
+        write_output(f"{digest}\n", output)
+    if not quiet:
+        typer.echo(f"{op}ed {src} -> {dst}", err=True)
 
 
 def encrypt(
@@ -52,6 +63,8 @@ def encrypt(
         help="Remove a jwe: recipient (PUB.pem matches its key id; PRIV.pem also kid-less ones).",
     ),
     key: list[str] = typer.Option([], "--key", help="Current private key (needed with --add-recipient)."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -60,6 +73,7 @@ def encrypt(
     insecure: Insecure = False,
 ) -> None:
     """Encrypt image layers for recipients, or add/remove recipients of an encrypted image (no re-encryption)."""
+    check_format(fmt, _FORMATS, "encrypt")
     from lockgate.encryption.image import encrypt_image, rewrap_image
     from lockgate.encryption.keys import parse_key, parse_recipient
     from lockgate.errors import ConfigError
@@ -100,7 +114,7 @@ def encrypt(
             cache_dir=s.cache_dir,
             limits=s.limits,
         )
-    _report("encrypt", digest, dst, s.quiet)
+    _report("encrypt", src, dst, digest, fmt, output, s.quiet)
 
 
 def decrypt(
@@ -114,6 +128,8 @@ def decrypt(
         help="PRIV.pem[:password] | pkcs11:URI | provider:NAME[:ARG] | pgp[:SECRET.gpg] | pkcs7:CERT:PRIV.",
     ),
     platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant] to pick from an index."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
     username: Username = None,
     password_stdin: PasswordStdin = False,
     ca_cert: CACert = None,
@@ -122,6 +138,7 @@ def decrypt(
     insecure: Insecure = False,
 ) -> None:
     """Decrypt image layers; each is verified (HMAC, digest) before anything is written."""
+    check_format(fmt, _FORMATS, "decrypt")
     from lockgate.encryption.image import decrypt_image
     from lockgate.encryption.keys import parse_key
     from lockgate.errors import ConfigError
@@ -138,7 +155,7 @@ def decrypt(
     source = open_source(src, options, limits=s.limits)
     opener = _dst_opener(dst, options, s.limits)
     digest = decrypt_image(source, opener, keys, platform=plat, cache_dir=s.cache_dir, limits=s.limits)  # type: ignore[arg-type]
-    _report("decrypt", digest, dst, s.quiet)
+    _report("decrypt", src, dst, digest, fmt, output, s.quiet)
 
 
 def keyprovider(
