@@ -71,12 +71,8 @@ NO_OUTPUT: dict[str, str] = {
 
 # -- known gaps in modules owned by others (strict xfail: fixing one makes the test fail) ------
 FORMAT_GAPS: dict[str, str] = {
-    "attest": "attest module (cli/attest.py): attest has no --format/-f json",
 }
 OUTPUT_GAPS: dict[str, str] = {
-    "attest": "attest module (cli/attest.py): attest has no --output/-o",
-    "verify-attestation": "attest module (cli/attest.py): verify-attestation has no --output/-o",
-    "verify-pipeline": "attest module (cli/attest.py): verify-pipeline has no --output/-o",
 }
 
 
