@@ -55,6 +55,17 @@ def check_format(fmt: Format, allowed: set[Format], command: str) -> None:
         raise ConfigError(f"{command} does not support --format {fmt.value} (use one of: {names})")
 
 
+def check_output(output: Path | None) -> None:
+    """Fail early (usage error) when ``output`` cannot be written, before a command does its work."""
+    if output is None or str(output) == "-":
+        return
+    parent = output.parent if str(output.parent) else Path()
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
+    if output.is_dir():
+        raise ConfigError(f"cannot write {output}: it is a directory")
+
+
 def write_output(text: str | bytes, output: Path | None) -> None:
     """Write to stdout, or atomically to ``output`` (never a half-written file)."""
     data = text.encode() if isinstance(text, str) else text

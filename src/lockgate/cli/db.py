@@ -16,6 +16,7 @@ from lockgate.cli._common import (
     OUTPUT_OPTION,
     Format,
     check_format,
+    check_output,
     settings,
     write_json,
     write_output,
@@ -110,6 +111,7 @@ def import_(
     A PATH that holds no recognisable feed at all is an error and leaves the database unchanged.
     """
     check_format(fmt, _FORMATS, "db import")
+    check_output(output)
     from lockgate.errors import ConfigError
 
     s = settings(ctx)
@@ -177,6 +179,7 @@ def update(
 ) -> None:
     """Download OSV archives (conditional, resumable) and swap in the rebuilt database."""
     check_format(fmt, _FORMATS, "db update")
+    check_output(output)
     from lockgate.vulndb.feeds.osv_update import update as do_update
 
     s = settings(ctx)
@@ -237,6 +240,7 @@ def export(
     Prints the pushed manifest as NAME@DIGEST (JSON: reference, digest, database path).
     """
     check_format(fmt, _FORMATS, "db export")
+    check_output(output)
     from lockgate.oci.reference import Reference
     from lockgate.vulndb.feeds.oci_artifact import export_db
 
@@ -258,6 +262,7 @@ def status(
 ) -> None:
     """Show sources, record counts per ecosystem, build time and age (warns past 24 hours)."""
     check_format(fmt, _FORMATS, "db status")
+    check_output(output)
     import datetime as dt
 
     from lockgate.vulndb.store import WARN_AGE, Store, database_age, format_age

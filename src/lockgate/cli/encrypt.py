@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from lockgate.cli._common import OUTPUT_OPTION, Format, check_format, settings, write_json, write_output
+from lockgate.cli._common import OUTPUT_OPTION, Format, check_format, check_output, settings, write_json, write_output
 from lockgate.cli._registry_opts import (
     CACert,
     ClientCert,
@@ -74,6 +74,7 @@ def encrypt(
 ) -> None:
     """Encrypt image layers for recipients, or add/remove recipients of an encrypted image (no re-encryption)."""
     check_format(fmt, _FORMATS, "encrypt")
+    check_output(output)
     from lockgate.encryption.image import encrypt_image, rewrap_image
     from lockgate.encryption.keys import parse_key, parse_recipient
     from lockgate.errors import ConfigError
@@ -139,6 +140,7 @@ def decrypt(
 ) -> None:
     """Decrypt image layers; each is verified (HMAC, digest) before anything is written."""
     check_format(fmt, _FORMATS, "decrypt")
+    check_output(output)
     from lockgate.encryption.image import decrypt_image
     from lockgate.encryption.keys import parse_key
     from lockgate.errors import ConfigError
