@@ -91,8 +91,10 @@ def test_alpine_findings_from_secdb(scan_env: ScanEnv) -> None:
 
 
 def test_docker_archive_gives_same_findings(scan_env: ScanEnv) -> None:
-    _, a, _ = _scan(scan_env)
-    _, b, _ = _scan(scan_env, image=f"docker-archive:{scan_env.docker_archive}")
+    rc, a, err = _scan(scan_env)
+    assert rc == 0, err
+    rc, b, err = _scan(scan_env, image=f"docker-archive:{scan_env.docker_archive}")
+    assert rc == 0, err
     key = lambda d: sorted((f["package"]["name"], f["id"]) for f in d["findings"])  # noqa: E731
     assert key(a) == key(b)
     assert len(a["packages"]) == len(b["packages"])

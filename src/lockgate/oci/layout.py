@@ -207,8 +207,11 @@ def _ensure_real_dir(path: Path) -> None:
     try:
         st = path.lstat()
     except FileNotFoundError:
-        path.mkdir(mode=0o755)
-        return
+        try:
+            path.mkdir(mode=0o755)
+            return
+        except FileExistsError:  # a concurrent writer created it first: check what it made
+            st = path.lstat()
     if not stat.S_ISDIR(st.st_mode):
         raise InputError(f"{path} exists and is not a directory")
 
