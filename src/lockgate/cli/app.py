@@ -6,6 +6,7 @@ the command bodies, so ``lockgate --version`` starts fast.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from pathlib import Path
@@ -133,12 +134,69 @@ def load_config_defaults(path: Path) -> dict[str, object]:
     return _normalise(docs[0] if docs else {}, str(path))
 
 
+_GLOBAL_FLAGS = frozenset({"--quiet", "-q", "--debug", "--version"})
+_GLOBAL_VALUED = ("--cache-dir", "--config")
+
+
+def _named_command(args: list[str]) -> str | None:
+    """The command name ``args`` selects, skipping global options; None when unsure.
+
+    None (build the whole tree) for help, no command, unknown or combined options and
+    shell completion, so that only a plain ``lockgate [global options] NAME ...`` is pruned.
+    """
+    if os.environ.get("_LOCKGATE_COMPLETE"):
+        return None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in _GLOBAL_VALUED:
+            i += 2
+            continue
+        if a.startswith(tuple(v + "=" for v in _GLOBAL_VALUED)) or a in _GLOBAL_FLAGS:
+            i += 1
+            continue
+        if a.startswith("-"):
+            return None  # --help, -h, --, typos: the full tree answers these
+        return a
+    return "" if "--version" in args else None  # --version alone needs no command at all
+
+
+def _command_for(args: list[str]) -> click.Command:
+    """The click command for ``args``: only the named command group is built.
+
+    Building Typer's click tree inspects every command's signature (~0.1 s for the whole
+    tree), so a run builds just the group or command it invokes; anything unusual (help,
+    unknown names, a config file whose keys are checked against every command) gets the full
+    tree, so behaviour and messages are unchanged.
+    """
+    from typer.main import get_command_name, solve_typer_info_defaults
+
+    name = _named_command(args)
+    if name is None or _config_path(args) is not None:
+        return typer.main.get_command(app)
+    commands = [
+        c
+        for c in app.registered_commands
+        if (c.name or get_command_name(c.callback.__name__)) == name  # type: ignore[union-attr]
+    ]
+    group_names = [solve_typer_info_defaults(g).name for g in app.registered_groups]
+    if not all(group_names):
+        return typer.main.get_command(app)  # a nameless group merges its commands: cannot prune safely
+    groups = [g for g, n in zip(app.registered_groups, group_names, strict=True) if n == name]
+    if name and not commands and not groups:
+        return typer.main.get_command(app)  # unknown command: the full tree reports it
+    pruned = copy.copy(app)
+    pruned.registered_commands = commands
+    pruned.registered_groups = groups
+    return typer.main.get_command(pruned)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to a documented exit code."""
     from lockgate.errors import LockgateError
 
     args = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app)
+    command = _command_for(args)
     hide_unset_envvars(command)  # no "(env var: 'None')" in usage errors
     try:
         cfg = _config_path(args)
