@@ -108,3 +108,18 @@ def test_policy_secrets_section_adds_custom_rules_and_allow_lists(tmp_path: Path
     rc, doc, _ = _scan(ref, "--scanners", "secret")
     assert any(f["location"]["path"] == "app/keys/id_ecdsa" for f in doc["findings"])  # built-ins only
     assert not any(f["id"] == "acme-token" for f in doc["findings"])
+
+
+def test_malware_scan_reports_binaries_no_package_owns(tmp_path: Path, debian_rootfs: Path) -> None:
+    """An ELF dropped into /usr/bin by a later layer is owned by no dpkg package: reported (LOW)."""
+    import shutil
+
+    extra = tmp_path / "extra"
+    (extra / "usr/bin").mkdir(parents=True)
+    shutil.copy2("/bin/true", extra / "usr/bin/kworkerd")
+    img = build_image(tmp_path / "img", debian_rootfs, extra, tag="t", slim=True)
+    rc, doc, err = _scan(f"oci:{img.oci_dir}:t", "--scanners", "malware")
+    assert rc == 0, err
+    unowned = [f for f in doc["findings"] if f["id"] == "unowned-system-binary"]
+    assert [f["location"]["path"] for f in unowned] == ["usr/bin/kworkerd"]
+    assert unowned[0]["severity"] == "LOW"

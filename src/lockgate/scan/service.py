@@ -209,6 +209,12 @@ def scan_image(
                 progress=on_bytes,
                 cache=options.use_cache,
             )
+        extra: tuple[Finding, ...] = ()
+        if Scanner.MALWARE in options.scanners:
+            from lockgate.detect.malware.ownership import unowned_binaries
+
+            with timer.phase("ownership"):
+                extra = unowned_binaries(image, settings)  # executables no package database owns
     finally:
         source.close()
     os = finalize_os(analysis.os, today)
@@ -228,7 +234,7 @@ def scan_image(
         digest=image.digest,
         os=os,
         packages=packages,
-        findings=analysis.findings + _config_findings(image.config, target, options),
+        findings=analysis.findings + extra + _config_findings(image.config, target, options),
         gaps=analysis.gaps,
         options=options,
         settings=settings,
@@ -251,6 +257,11 @@ def scan_directory(path: Path, options: ScanOptions, settings: Settings) -> Scan
     with timer.phase("analyze"):
         analysis = analyze_directory(path, analyzers_for(options, image=False), settings=settings)
     findings, gaps = analysis.findings, analysis.gaps
+    if Scanner.MALWARE in options.scanners:
+        from lockgate.detect.malware.ownership import unowned_binaries_in_directory
+
+        with timer.phase("ownership"):
+            findings = findings + unowned_binaries_in_directory(path, settings)
     if Scanner.MISCONFIG in options.scanners:
         from lockgate.misconfig.scan import scan_config_paths
 
