@@ -23,7 +23,7 @@ BASH = Package(
     purl="pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12.5",
     source_name="bash",
     source_version="5.2.15-2",
-    licenses=("GPL-3.0-or-later",),
+    licenses=("GPL-3.0-or-later", "GPL-2.0-only OR BSD-3-Clause", "public-domain"),
     path="var/lib/dpkg/status",
     layer=LAYER,
 )

@@ -104,3 +104,36 @@ def test_broken_sbom_is_a_clear_error(scan_env: ScanEnv, tmp_path: Path) -> None
     bad.write_text("{not json")
     r = lockgate("scan", "sbom", str(bad), "--db", str(scan_env.db))
     assert r.returncode == 3 and "not a JSON SBOM" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "spdx"])
+def test_sbom_of_real_debian_image_validates(debian_image, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """88 real packages with real licence data (several per package, expressions and names mixed)."""
+    out = tmp_path / "sbom.json"
+    r = lockgate("sbom", debian_image.oci_ref, "-f", fmt, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    if fmt == "spdx":
+        doc = json.loads(out.read_text())
+        jsonschema.validate(doc, json.loads((CORPUS / "schemas/spdx-schema-2.3.json").read_text()))
+        names = {p["name"] for p in doc["packages"]}
+    else:
+        from cyclonedx.schema import SchemaVersion
+        from cyclonedx.validation.json import JsonStrictValidator
+
+        assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out.read_text()) is None
+        doc = json.loads(out.read_text())
+        names = {c["name"] for c in doc["components"] if c["type"] == "library"}
+        assert any(len(c.get("licenses", [])) > 1 for c in doc["components"])
+    dpkg = subprocess.run(
+        ["dpkg-query", "--admindir", str(_rootfs_admindir(debian_image)), "-W", "-f", "${Package}\n"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert set(dpkg) <= names
+
+
+def _rootfs_admindir(debian_image) -> Path:  # type: ignore[no-untyped-def]
+    from tests.fixtures.images import ensure_debian_rootfs
+
+    return ensure_debian_rootfs() / "var/lib/dpkg"

@@ -24,6 +24,25 @@ _SEV = {
 }
 
 
+def _licenses(lf: Any, texts: tuple[str, ...]) -> list[Any]:
+    """CycloneDX licence objects: one expression alone, or several ids/names (never mixed, as the spec says)."""
+    from cyclonedx.model.license import DisjunctiveLicense
+
+    out: list[Any] = []
+    for text in dict.fromkeys(t.strip() for t in texts if t.strip()):
+        try:
+            lic = lf.make_from_string(text)
+        except Exception:  # an unparsable licence must not drop the component
+            lic = DisjunctiveLicense(name=text)
+        out.append(lic)
+    if len(out) > 1:
+        # An expression may not stand beside other licences: keep each as a named licence instead.
+        out = [
+            DisjunctiveLicense(name=str(lic.value)) if not isinstance(lic, DisjunctiveLicense) else lic for lic in out
+        ]
+    return out
+
+
 def _bom_ref(p: Package, i: int) -> str:
     return p.purl or f"{p.ecosystem}:{p.name}@{p.version}#{i}"
 
@@ -82,11 +101,8 @@ def build_bom(report: ScanReport) -> Any:
             except ValueError:
                 purl = None
         c = Component(name=p.name, version=p.version, type=ComponentType.LIBRARY, purl=purl, bom_ref=ref)
-        for lic in p.licenses:
-            try:
-                c.licenses.add(lf.make_from_string(lic))
-            except Exception:  # noqa: S112 - an unparsable licence must not drop the component
-                continue
+        for lic in _licenses(lf, p.licenses):
+            c.licenses.add(lic)
         props = [("lockgate:ecosystem", p.ecosystem), ("lockgate:path", p.path), ("lockgate:layer", p.layer)]
         if p.source_name:
             props.append(("lockgate:source_name", p.source_name))
