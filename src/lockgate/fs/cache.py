@@ -142,6 +142,66 @@ class LayerCache:
         except (KeyError, TypeError, ValueError):
             return None
 
+    def lookup(
+        self, digest: str, keys: Sequence[tuple[str, int, str]]
+    ) -> tuple[str, LayerIndex | None, dict[str, Items]] | None:
+        """Everything cached for one layer in one transaction: ``(diff_id, index, results)``.
+
+        Same answers and ``used`` updates as :meth:`diff_id`, :meth:`get_index` and
+        :meth:`get_results` called one by one, but one SQLite transaction instead of one per
+        analyser (a warm scan does this per layer). ``keys`` are ``(name, version, params)``;
+        ``results`` holds those found. None when the layer was never seen.
+        """
+
+        def q(conn: sqlite3.Connection) -> tuple[str, dict[tuple[str, int, str], bytes]] | None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT diff_id FROM layers WHERE digest=?", (digest,)).fetchone()
+                if row is None:
+                    conn.execute("COMMIT")
+                    return None
+                known = str(row[0])
+                wanted = {(INDEX_KEY, INDEX_VERSION, ""), *keys}
+                found: dict[tuple[str, int, str], bytes] = {}
+                for name, version, params, data in conn.execute(
+                    "SELECT analyzer, version, params, data FROM results WHERE digest=? AND diff_id=?",
+                    (digest, known),
+                ):
+                    if (name, version, params) in wanted:
+                        found[(name, version, params)] = data
+                now = time.time()
+                conn.executemany(
+                    "UPDATE results SET used=? WHERE digest=? AND diff_id=? AND analyzer=? AND version=? AND params=?",
+                    [(now, digest, known, n, v, p) for n, v, p in found],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return known, found
+
+        got: tuple[str, dict[tuple[str, int, str], bytes]] | None = self._safe(q)
+        if got is None:
+            return None
+        known, found = got
+        index: LayerIndex | None = None
+        blob = found.get((INDEX_KEY, INDEX_VERSION, ""))
+        if blob is not None:
+            try:
+                index = LayerIndex.from_dict(_decode(blob))
+            except (KeyError, TypeError, ValueError, zlib.error):
+                index = None
+        results: dict[str, Items] = {}
+        for key in keys:
+            blob = found.get(key)
+            if blob is None:
+                continue
+            try:
+                results[key[0]] = items_from_json(_decode(blob))
+            except (KeyError, TypeError, ValueError, zlib.error):
+                continue
+        return known, index, results
+
     def _get(self, digest: str, diff_id: str, name: str, version: int, params: str) -> Any:
         def q(conn: sqlite3.Connection) -> Any:
             row = conn.execute(

@@ -175,20 +175,14 @@ def _layer(
     index: LayerIndex | None = None
     missing = list(analyzers)
     if cache is not None:
-        known = cache.diff_id(desc.digest)
-        if known is not None:
+        found = cache.lookup(desc.digest, [(a.name, a.version, _params(a, limits)) for a in analyzers])
+        if found is not None:
+            known, index, cached = found
             if claim and known != claim:
                 raise IntegrityError(
                     f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {known}"
                 )
-            index = cache.get_index(desc.digest, known)
-            missing = []
-            for a in analyzers:
-                items = cache.get_results(desc.digest, known, a.name, a.version, _params(a, limits))
-                if items is None:
-                    missing.append(a)
-                else:
-                    cached[a.name] = items
+            missing = [a for a in analyzers if a.name not in cached]
             if index is not None and not missing:
                 if progress is not None:
                     progress(desc.size)
