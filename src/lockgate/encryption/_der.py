@@ -1,9 +1,10 @@
-"""A minimal DER/BER reader for the one structure cryptography cannot open: ocicrypt's AES-GCM PKCS#7.
+"""A minimal DER/BER reader (and writer) for what cryptography cannot do with ocicrypt's PKCS#7.
 
 ocicrypt (smallstep/pkcs7) writes EnvelopedData whose content cipher is ``id-aes128-GCM`` with
 ``GCMParameters`` and a constructed ``[0]`` encryptedContent holding ciphertext||tag. OpenSSL's PKCS#7
 code has no GCM support, and no small, well-kept library reads this non-standard layout, so the few
-fields needed are walked here with bounds checks on every length (definite lengths only).
+fields needed are walked here with bounds checks on every length (definite lengths only). Removing a
+recipient rewrites only the RecipientInfos SET and its ancestors; every other element keeps its bytes.
 """
 
 from __future__ import annotations
@@ -69,3 +70,21 @@ def oid(node: Node) -> str:
             parts.append(value)
             value = 0
     return ".".join(str(p) for p in parts)
+
+
+def elements(buf: bytes) -> list[tuple[Node, bytes]]:
+    """The elements of ``buf`` (a constructed element's content) with their exact original encodings."""
+    out, pos = [], 0
+    while pos < len(buf):
+        node, end = read(buf, pos)
+        out.append((node, buf[pos:end]))
+        pos = end
+    return out
+
+
+def encode(tag: int, constructed: bool, content: bytes) -> bytes:
+    """DER encoding (definite, minimal length) of one element; ``tag`` as :class:`Node` stores it."""
+    n = len(content)
+    size = (n.bit_length() + 7) // 8
+    length = bytes([n]) if n < 0x80 else bytes([0x80 | size]) + n.to_bytes(size, "big")
+    return bytes([tag | (0x20 if constructed else 0)]) + length + content

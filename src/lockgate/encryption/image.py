@@ -402,32 +402,126 @@ def decrypt_image(
 
 
 # -- recipient management ----------------------------------------------------------------------
-def _remove(annotations: dict[str, str], remove: Sequence[Recipient], what: str) -> int:
-    from lockgate.encryption import jwe
-    from lockgate.encryption.keys import JweRecipient
+def _describe(r: Recipient) -> str:
+    from lockgate.encryption.keys import JweRecipient, PgpRecipient, Pkcs7Recipient, Pkcs11Recipient
 
-    jwes = [r for r in remove if isinstance(r, JweRecipient)]
-    if len(jwes) != len(remove):
-        raise ConfigError("--remove-recipient supports jwe: recipients (matched by key id, or by private key)")
-    kids = {jwe.thumbprint(r.key) for r in jwes}
-    privs = [r.private for r in jwes if r.private is not None]
-    value = annotations.get(ann.JWE)
-    if not value:
-        return 0
-    kept: list[bytes] = []
-    removed = 0
-    for blob in ann.split_blobs(value, ann.JWE):
-        new, n = jwe.remove_recipients(blob, kids, privs)
-        removed += n
-        if new is not None:
-            kept.append(new)
-    if kept:
-        annotations[ann.JWE] = ann.join_blobs(kept)
-    else:
-        del annotations[ann.JWE]
-    if not ann.key_annotations(annotations):
-        raise ConfigError(f"removing these recipients would leave {what} without any recipient")
-    return removed
+    if isinstance(r, JweRecipient | Pkcs7Recipient):
+        return f"{'jwe' if isinstance(r, JweRecipient) else 'pkcs7'}:{r.source}"
+    if isinstance(r, PgpRecipient):
+        return f"pgp:{r.key_id}"
+    if isinstance(r, Pkcs11Recipient):
+        return r.uri.split("?", 1)[0]  # never the query (it may hold the PIN)
+    return f"provider:{r.name}"
+
+
+class _Removal:
+    """The recipients to remove, prepared once (key ids resolved), matched per layer, per scheme."""
+
+    def __init__(self, remove: Sequence[Recipient]) -> None:
+        from lockgate.encryption.keys import JweRecipient, PgpRecipient, Pkcs7Recipient, Pkcs11Recipient
+
+        self.remove = list(remove)
+        self.found: set[int] = set()
+        self.jwe = [(i, r) for i, r in enumerate(remove) if isinstance(r, JweRecipient)]
+        self.pkcs7 = [(i, r) for i, r in enumerate(remove) if isinstance(r, Pkcs7Recipient)]
+        self.pkcs11 = [(i, r) for i, r in enumerate(remove) if isinstance(r, Pkcs11Recipient)]
+        self.pgp: list[tuple[int, set[str]]] = []
+        for i, r in enumerate(remove):
+            if isinstance(r, PgpRecipient):
+                from lockgate.encryption import pgp
+
+                ids = pgp.resolve_key_ids(r.key_id)
+                if not ids:
+                    raise ConfigError(f"pgp:{r.key_id} is neither a key id/fingerprint nor a key in gpg's keyring")
+                self.pgp.append((i, ids))
+        other = len(remove) - len(self.jwe) - len(self.pkcs7) - len(self.pkcs11) - len(self.pgp)
+        if other:
+            raise ConfigError("--remove-recipient supports jwe:, pkcs7:, pgp: and pkcs11: recipients")
+        for _, r in self.pkcs11:
+            if not r.uri.startswith("pkcs11:"):
+                raise ConfigError(
+                    f"{r.uri}: ocicrypt's PKCS#11 wrapped keys record no key identity; name the recipient by "
+                    "its token URI (pkcs11:...), whose private key recognises its entry"
+                )
+
+    def _blobs(
+        self, annotations: dict[str, str], name: str, fn: Callable[[bytes], tuple[bytes | None, set[int]]]
+    ) -> None:
+        value = annotations.get(name)
+        if not value:
+            return
+        kept: list[bytes] = []
+        for blob in ann.split_blobs(value, name):
+            new, found = fn(blob)
+            self.found |= found
+            if new is not None:
+                kept.append(new)
+        if kept:
+            annotations[name] = ann.join_blobs(kept)
+        else:
+            del annotations[name]
+
+    def _jwe(self, blob: bytes) -> tuple[bytes | None, set[int]]:
+        from lockgate.encryption import jwe
+
+        found: set[int] = set()
+        current: bytes | None = blob
+        for i, r in self.jwe:
+            if current is None:
+                break
+            current, n = jwe.remove_recipients(current, {jwe.thumbprint(r.key)}, [r.private] if r.private else [])
+            if n:
+                found.add(i)
+        return current, found
+
+    def apply(self, annotations: dict[str, str], what: str) -> None:
+        """Remove the recipients' wrapped keys from one layer's annotations; refuse to leave none."""
+        if self.jwe:
+            self._blobs(annotations, ann.JWE, self._jwe)
+        if self.pkcs7:
+            from lockgate.encryption import pkcs7
+
+            certs = [r.cert for _, r in self.pkcs7]
+            idx = [i for i, _ in self.pkcs7]
+
+            def p7(blob: bytes) -> tuple[bytes | None, set[int]]:
+                new, found = pkcs7.remove_recipients(blob, certs)
+                return new, {idx[j] for j in found}
+
+            self._blobs(annotations, ann.PKCS7, p7)
+        if self.pgp:
+            from lockgate.encryption import pgp
+
+            ids = [s for _, s in self.pgp]
+            pidx = [i for i, _ in self.pgp]
+
+            def gpg(blob: bytes) -> tuple[bytes | None, set[int]]:
+                new, found = pgp.remove_recipients(blob, ids)
+                return new, {pidx[j] for j in found}
+
+            self._blobs(annotations, ann.PGP, gpg)
+        if self.pkcs11:
+            from lockgate.encryption import pkcs11
+
+            uris = [r.uri for _, r in self.pkcs11]
+            kidx = [i for i, _ in self.pkcs11]
+
+            def p11(blob: bytes) -> tuple[bytes | None, set[int]]:
+                new, found = pkcs11.remove_recipients(blob, uris)
+                return new, {kidx[j] for j in found}
+
+            self._blobs(annotations, ann.PKCS11, p11)
+        if not ann.key_annotations(annotations):
+            raise ConfigError(f"removing these recipients would leave {what} without any recipient")
+
+    def check(self) -> None:
+        """Every recipient to remove must have been found in at least one layer."""
+        missing = [_describe(r) for i, r in enumerate(self.remove) if i not in self.found]
+        if missing:
+            raise ConfigError(
+                f"recipient(s) not found in any layer: {', '.join(missing)} "
+                "(name kid-less JWE recipients by their private key)"
+            )
 
 
 @_owns_source
@@ -445,14 +539,18 @@ def rewrapping_source(
 
     Adding needs a key that unwraps each layer key now. Removing matches JWE recipients by key id
     (``kid``, which lockgate writes) or, for recipients without one (skopeo's), by trial with the removed
-    recipient's private key (``jwe:PRIV.pem``).
+    recipient's private key (``jwe:PRIV.pem``); PKCS#7 recipients by their certificate's issuer and serial
+    number (``pkcs7:CERT.pem``); OpenPGP recipients by the key ids of their session-key packets
+    (``pgp:KEYID``, a fingerprint, or anything gpg's keyring resolves to key ids); PKCS#11 recipients by
+    trial decryption with their token key (``pkcs11:URI``). Every named recipient must be found, and no
+    layer may be left without a recipient.
     """
     limits = limits or Limits()
     if not add and not remove:
         raise ConfigError("nothing to change: give --add-recipient or --remove-recipient")
+    removal = _Removal(remove) if remove else None
     obj, manifest = _select(src, platform, limits)
     changed = 0
-    removed = 0
     for i, desc in enumerate(manifest.layers):
         if not ann.is_encrypted_type(desc.media_type):
             continue
@@ -463,16 +561,14 @@ def rewrapping_source(
             for key, new in keywrap.wrap(add, opts).items():
                 old = annotations.get(key)
                 annotations[key] = f"{old},{ann.join_blobs(new)}" if old else ann.join_blobs(new)
-        if remove:
-            removed += _remove(annotations, remove, what)
+        if removal is not None:
+            removal.apply(annotations, what)
         _set_desc(obj["layers"][i], desc.media_type, desc.digest, desc.size, annotations)
         changed += 1
     if not changed:
         raise ConfigError(f"{src.reference} has no encrypted layers")
-    if remove and not removed:
-        raise ConfigError(
-            "none of the recipients to remove were found (name kid-less JWE recipients by their private key)"
-        )
+    if removal is not None:
+        removal.check()
     return RewrittenSource(src, _dump(obj), {}, Staging(cache_dir), changed)
 
 

@@ -110,3 +110,44 @@ def unwrap(blob: bytes, uris: Sequence[str]) -> bytes | None:
             except InputError:
                 continue
     return None
+
+
+def remove_recipients(blob: bytes, uris: Sequence[str]) -> tuple[bytes | None, set[int]]:
+    """Drop the entries that the token keys ``uris`` open (trial decryption in the token).
+
+    ocicrypt's JSON records no key identity per entry (only the OAEP blob and hash), and OAEP is
+    randomised, so an entry is recognised only by its private key opening it. Returns the new JSON (None
+    when no entry is left) and the indexes (into ``uris``) that were found.
+    """
+    try:
+        obj = json.loads(blob)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("PKCS#11 wrapped key is not JSON") from None
+    if not isinstance(obj, dict) or obj.get("version") != 0 or not isinstance(obj.get("recipients"), list):
+        raise InputError("PKCS#11 wrapped key has an unsupported layout or version")
+    kept: list[Any] = []
+    found: set[int] = set()
+    for entry in obj["recipients"]:
+        hits: set[int] = set()
+        if isinstance(entry, dict) and entry.get("version") == 0:
+            try:
+                ciphertext = base64.b64decode(str(entry.get("blob", "")), validate=True)
+            except (binascii.Error, ValueError):
+                ciphertext = b""
+            for i, uri in enumerate(uris):
+                if not ciphertext:
+                    break
+                try:
+                    _token_op(uri, ciphertext, decrypt=True, hash_name=str(entry.get("hash") or ""))
+                except InputError:
+                    continue
+                hits.add(i)
+        found |= hits
+        if not hits:
+            kept.append(entry)
+    if len(kept) == len(obj["recipients"]):
+        return blob, found
+    if not kept:
+        return None, found
+    obj["recipients"] = kept
+    return json.dumps(obj, separators=(",", ":")).encode(), found
