@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from lockgate.oci.targets import open_source
 from tests.detect.samples import github_token, rnd, true_positives
 from tests.fixtures.images import BuiltImage, build_image
 from tests.inventory.test_lang_oracles import node_app, venv  # noqa: F401 - fixtures
+from tests.tools import requires
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_same_findings_from_the_docker_archive_and_cache(layered: tuple[BuiltIma
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("trivy") is None, reason="trivy oracle not installed")
+@requires("trivy")
 def test_trivy_agrees_on_files_still_present(layered: tuple[BuiltImage, dict[str, str]], tmp_path: Path) -> None:
     """Trivy (the peer) reports the secrets of the final file system with layer and line; lockgate must too."""
     img, _ = layered

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from lockgate.misconfig.dockerfile import check_dockerfile, expand, parse
 from lockgate.misconfig.model import MisconfigOptions
 from lockgate.misconfig.scan import scan_config_paths
+from tests.tools import requires
 
 # hadolint rule -> lockgate rule with the same meaning
 HADOLINT_MAP = {
@@ -80,7 +80,7 @@ for _p in sorted(DATA.glob("*.Dockerfile")):
     SAMPLES[_p.name] = _p.read_text()
 
 
-@pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint reference binary not installed")
+@requires("hadolint")
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_rules_agree_with_hadolint(tmp_path: Path, name: str) -> None:
     df = tmp_path / "Dockerfile"

@@ -12,6 +12,7 @@ from lockgate.config import Limits, Settings
 from lockgate.findings.model import FindingKind, Severity
 from lockgate.misconfig.model import MisconfigOptions
 from lockgate.misconfig.scan import scan_config_paths
+from tests.tools import requires
 
 MANIFEST = """\
 # leading comment
@@ -248,7 +249,7 @@ def test_kubernetes_examples_readme_facts(corpus: Path) -> None:
             assert "privileged" in line and "true" in line.lower(), (f.location, line)
 
 
-@pytest.mark.skipif(__import__("shutil").which("kubectl") is None, reason="kubectl (kustomize) not installed")
+@requires("kubectl")
 def test_kustomize_directory_is_rendered(tmp_path: Path) -> None:
     d = tmp_path / "overlay"
     d.mkdir()

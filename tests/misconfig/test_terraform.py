@@ -14,6 +14,7 @@ import pytest
 
 from lockgate.misconfig.model import MisconfigOptions
 from lockgate.misconfig.scan import scan_config_paths
+from tests.tools import requires
 
 DATA = Path(__file__).parent / "data"
 # trivy check -> lockgate rules with the same meaning
@@ -27,7 +28,7 @@ TRIVY_MAP = {
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("trivy") is None, reason="trivy reference binary not installed")
+@requires("trivy")
 def test_resources_agree_with_trivy(tmp_path: Path) -> None:
     work = tmp_path / "tf"
     work.mkdir()
