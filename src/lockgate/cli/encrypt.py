@@ -60,7 +60,7 @@ def encrypt(
     remove_recipient: list[str] = typer.Option(
         [],
         "--remove-recipient",
-        help="Remove a jwe: recipient (PUB.pem matches its key id; PRIV.pem also kid-less ones).",
+        help="Remove a recipient: jwe:PUB/PRIV.pem | pkcs7:CERT.pem | pgp:KEYID/UID | pkcs11:URI.",
     ),
     key: list[str] = typer.Option([], "--key", help="Current private key (needed with --add-recipient)."),
     fmt: Format = FORMAT_OPTION,
