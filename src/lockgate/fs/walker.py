@@ -14,20 +14,21 @@ import dataclasses
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lockgate.config import Limits, Settings
 from lockgate.errors import ConfigError, IntegrityError
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.analysis import ImageAnalysis, Items, LayerIndex, LayerRecord, merge, relabel, relabel_index
 from lockgate.fs.cache import LayerCache
-from lockgate.fs.dispatch import Dispatcher
-from lockgate.fs.layers import LayerBrokenError, LayerStream, ProgressFn
 from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry, FileType
 from lockgate.fs.paths import Whiteout, printable
-from lockgate.oci.image import Image, ImageSource
-from lockgate.oci.model import Descriptor
+
+if TYPE_CHECKING:
+    from lockgate.fs.layers import ProgressFn
+    from lockgate.oci.image import Image, ImageSource
+    from lockgate.oci.model import Descriptor
 
 __all__ = ["ImageAnalysis", "LayerOutput", "analyze_image", "analyze_layer"]
 
@@ -76,6 +77,10 @@ def analyze_layer(
     progress: ProgressFn | None = None,
 ) -> LayerOutput:
     """Stream one layer through ``analyzers``; results per analyser name, plus the layer index."""
+    # Imported here: a warm scan answered from the cache never needs tarfile/gzip/the dispatcher.
+    from lockgate.fs.dispatch import Dispatcher
+    from lockgate.fs.layers import LayerBrokenError, LayerStream
+
     stream = LayerStream(source, desc, limits=limits, label=label, progress=progress)
     dispatcher = Dispatcher(analyzers, limits)
     squash = [a.squash for a in dispatcher.analyzers]
@@ -246,6 +251,8 @@ def analyze_image(
         if jobs <= 1 or n <= 1:
             records = [_layer(image, i, analyzers, settings, lc, safe_progress) for i in range(n)]
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lockgate-layer") as pool:
                 futures = [pool.submit(_layer, image, i, analyzers, settings, lc, safe_progress) for i in range(n)]
                 records = [f.result() for f in futures]
