@@ -188,8 +188,9 @@ def match_report(
     findings: list[Finding] = []
     gaps: list[CoverageGap] = []
     unmatched_os: dict[tuple[str, str], int] = {}
-    for pkg in packages:
-        lookups, why = _lookups(pkg, os)
+    planned = [(pkg, *_lookups(pkg, os)) for pkg in packages]
+    store.prefetch((eco, name) for _, lookups, _ in planned for eco, name, _ in lookups if not eco.endswith("*"))
+    for pkg, lookups, why in planned:
         if why is not None:
             if pkg.ecosystem in OS_ECOSYSTEMS:  # one gap for the whole distro, not one per package
                 unmatched_os[(pkg.ecosystem, why)] = unmatched_os.get((pkg.ecosystem, why), 0) + 1

@@ -147,6 +147,23 @@ class NvdRecord:
     metrics: tuple[NvdMetric, ...]
 
 
+_CANDIDATE_CACHE = 65536
+"""Package lookups kept in memory per :class:`Store`."""
+
+
+def _candidate(rid: int, adv_id: str, entry: str, versions: str) -> Candidate:
+    e = json.loads(entry)
+    listed = tuple(versions.split("\n")) if versions else tuple(e.pop("versions", ()))
+    return Candidate(
+        rid=rid,
+        advisory_id=adv_id,
+        ecosystem=str(e["package"]["ecosystem"]),
+        entry=e,
+        versions=listed,
+        version_set=frozenset(listed),
+    )
+
+
 class Store:
     """Read-only view of a built advisory database."""
 
@@ -168,7 +185,7 @@ class Store:
             )
         self._has_nvd = self._db.execute("SELECT 1 FROM nvd LIMIT 1").fetchone() is not None
         self._nvd = lru_cache(maxsize=65536)(self._nvd_uncached)
-        self._candidates = lru_cache(maxsize=65536)(self._candidates_uncached)
+        self._cand: dict[tuple[str, str], tuple[Candidate, ...]] = {}
         self._candidates_prefix = lru_cache(maxsize=4096)(self._candidates_prefix_uncached)
         self._advisory = lru_cache(maxsize=16384)(self._advisory_uncached)
         self._head = lru_cache(maxsize=65536)(self._head_uncached)
@@ -223,8 +240,40 @@ class Store:
     # -- lookups ------------------------------------------------------------------------------
     def candidates(self, ecosystem: str, name: str) -> tuple[Candidate, ...]:
         """Index hits for one package: non-withdrawn advisories naming it in that ecosystem."""
-        key = ecosystem_key(ecosystem)
-        return self._candidates(key, normalize_name(ecosystem, name))
+        k = (ecosystem_key(ecosystem), normalize_name(ecosystem, name))
+        got = self._cand.get(k)
+        if got is None:
+            got = self._remember(k, self._candidates_uncached(*k))
+        return got
+
+    def prefetch(self, lookups: Iterable[tuple[str, str]]) -> None:
+        """Load the candidates of many ``(ecosystem, name)`` pairs at once: one query per ecosystem.
+
+        Later :meth:`candidates` calls for these pairs are answered from memory; the
+        per-query overhead of SQLite dominates when most packages have no advisories.
+        """
+        wanted: dict[str, set[str]] = {}
+        for ecosystem, name in lookups:
+            k = (ecosystem_key(ecosystem), normalize_name(ecosystem, name))
+            if k not in self._cand:
+                wanted.setdefault(k[0], set()).add(k[1])
+        for key, names in wanted.items():
+            rows = self._db.execute(
+                "SELECT f.name, f.rid, v.id, f.entry, f.versions FROM affected f JOIN advisories v ON v.rid = f.rid "
+                "WHERE f.ecosystem = ? AND f.name IN (SELECT value FROM json_each(?)) ORDER BY f.name, f.rowid",
+                (key, _dumps(sorted(names))),
+            ).fetchall()
+            found: dict[str, list[Candidate]] = {n: [] for n in names}
+            for name, rid, adv_id, entry, versions in rows:
+                found[name].append(_candidate(rid, adv_id, entry, versions))
+            for name, cands in found.items():
+                self._remember((key, name), tuple(cands))
+
+    def _remember(self, k: tuple[str, str], cands: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+        if len(self._cand) >= _CANDIDATE_CACHE:
+            self._cand.clear()
+        self._cand[k] = cands
+        return cands
 
     def candidates_prefix(self, prefix: str, name: str) -> tuple[Candidate, ...]:
         """Index hits in every ecosystem whose name starts with ``prefix`` (``Red Hat:enterprise_linux:9:``)."""
@@ -238,24 +287,10 @@ class Store:
         args = (key, key + "\U0010ffff", name) if prefix else (key, name)
         rows = self._db.execute(
             "SELECT f.rid, v.id, f.entry, f.versions FROM affected f JOIN advisories v ON v.rid = f.rid "
-            f"WHERE {where} AND f.name = ?",
+            f"WHERE {where} AND f.name = ? ORDER BY f.rowid",
             args,
         ).fetchall()
-        out = []
-        for rid, adv_id, entry, versions in rows:
-            e = json.loads(entry)
-            listed = tuple(versions.split("\n")) if versions else tuple(e.pop("versions", ()))
-            out.append(
-                Candidate(
-                    rid=rid,
-                    advisory_id=adv_id,
-                    ecosystem=str(e["package"]["ecosystem"]),
-                    entry=e,
-                    versions=listed,
-                    version_set=frozenset(listed),
-                )
-            )
-        return tuple(out)
+        return tuple(_candidate(*row) for row in rows)
 
     def advisory(self, rid: int) -> Advisory:
         """The full advisory stored under row id ``rid``."""
