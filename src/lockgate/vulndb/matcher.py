@@ -156,27 +156,25 @@ def _withdrawn(adv: Advisory, now: _dt.datetime) -> bool:
 
 
 class _Compiled:
-    """Compiled ``affected`` entries and per-vulnerability facts, kept for one match call.
+    """Compiled ``affected`` entries and per-vulnerability facts.
 
-    Entries are keyed by ``id()``; the cache holds a reference to each entry, so an id
-    cannot be reused while the cache lives.
+    A compiled entry is kept on its :class:`Candidate` (which the Store caches), so later
+    match calls on the same Store skip compiling; facts live for one match call.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[int, tuple[Mapping[str, Any], CompiledAffected | InputError]] = {}
         self.facts: dict[tuple[Any, ...], _GroupFacts] = {}
 
     def get(self, c: Candidate) -> CompiledAffected | InputError:
-        key = id(c.entry)
-        got = self._cache.get(key)
-        if got is None:
-            try:
-                compiled: CompiledAffected | InputError = compile_affected(c.ecosystem, c.entry)
-            except InputError as e:
-                compiled = e
-            got = (c.entry, compiled)
-            self._cache[key] = got
-        return got[1]
+        if c.compiled:
+            got: CompiledAffected | InputError = c.compiled[0]
+            return got
+        try:
+            got = compile_affected(c.ecosystem, c.entry)
+        except InputError as e:
+            got = e
+        c.compiled.append(got)
+        return got
 
 
 def match_report(

@@ -25,7 +25,7 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
@@ -123,6 +123,8 @@ class Candidate:
     entry: Mapping[str, Any]
     versions: tuple[str, ...] = ()
     version_set: frozenset[str] = frozenset()
+    compiled: list[Any] = field(default_factory=list, compare=False, hash=False, repr=False)
+    """Scratch slot for the matcher: the compiled ``entry``, kept as long as the Store caches this hit."""
 
     def full_entry(self) -> dict[str, Any]:
         """The complete OSV ``affected[]`` entry, ``versions`` included."""
