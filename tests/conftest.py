@@ -33,3 +33,14 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 # Fixture plug-ins shared across test folders (real registry, real test images, ...).
 # Each module is owned by the area that needs it; add new ones here.
 pytest_plugins: list[str] = ["tests.fixtures.registry", "tests.fixtures.images", "tests.fixtures.bullseye"]
+
+# Property tests explore new examples on developers' machines; in CI (CI=true) they are derandomized so a
+# submission's result is reproducible. Failures found locally become explicit examples or fixes.
+try:
+    from hypothesis import settings as _hsettings
+
+    _hsettings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        _hsettings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
