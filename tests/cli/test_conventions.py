@@ -5,10 +5,6 @@ and argument; accept ``--format/-f json`` and ``--output/-o FILE`` when it print
 commented allow-lists below name the few where that makes no sense); and turn bad input into a
 one-line error with exit code 2 (usage) or 3 (runtime) — never a traceback, never 1 — unless
 ``--debug`` asks for the traceback.
-
-Gaps in modules this test's owner does not own are marked ``xfail(strict=True)`` with the owner
-module and what is missing, so the suite stays green, the gap stays visible, and fixing it turns
-the entry into an XPASS failure that says "remove the mark".
 """
 
 from __future__ import annotations
@@ -69,16 +65,6 @@ NO_OUTPUT: dict[str, str] = {
     "step run": "in-toto names the link file",
 }
 
-# -- known gaps in modules owned by others (strict xfail: fixing one makes the test fail) ------
-FORMAT_GAPS: dict[str, str] = {
-}
-OUTPUT_GAPS: dict[str, str] = {
-}
-
-
-def _params(names: list[str], gaps: dict[str, str]) -> list[object]:
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=gaps[n])) if n in gaps else n for n in names]
-
 
 def _option(cmd: click.Command, long: str) -> click.Option | None:
     return next((p for p in cmd.params if isinstance(p, click.Option) and long in p.opts), None)
@@ -116,7 +102,7 @@ def test_command_and_every_parameter_have_help(name: str) -> None:
     assert not missing, f"{name}: parameters without help: {missing}"
 
 
-@pytest.mark.parametrize("name", _params(sorted(set(LEAVES) - set(NO_JSON_FORMAT)), FORMAT_GAPS))
+@pytest.mark.parametrize("name", sorted(set(LEAVES) - set(NO_JSON_FORMAT)))
 def test_format_json_is_accepted(name: str) -> None:
     cmd = LEAVES[name]
     opt = _option(cmd, "--format")
@@ -125,7 +111,7 @@ def test_format_json_is_accepted(name: str) -> None:
     assert isinstance(opt.type, click.Choice) and "json" in opt.type.choices, f"{name}: -f json is not a choice"
 
 
-@pytest.mark.parametrize("name", _params(sorted(set(LEAVES) - set(NO_OUTPUT)), OUTPUT_GAPS))
+@pytest.mark.parametrize("name", sorted(set(LEAVES) - set(NO_OUTPUT)))
 def test_output_file_is_accepted(name: str) -> None:
     cmd = LEAVES[name]
     opt = _option(cmd, "--output") or _option(cmd, "--out")
@@ -134,7 +120,7 @@ def test_output_file_is_accepted(name: str) -> None:
 
 def test_allow_lists_name_real_commands() -> None:
     """Stale entries would hide nothing but mislead; every listed name must still exist."""
-    for table in (NO_JSON_FORMAT, NO_OUTPUT, FORMAT_GAPS, OUTPUT_GAPS):
+    for table in (NO_JSON_FORMAT, NO_OUTPUT):
         assert set(table) <= set(LEAVES), set(table) - set(LEAVES)
 
 
