@@ -3,22 +3,29 @@
 PyYAML's ``safe_load`` expands aliases without bound (billion laughs); we compose the
 node graph first, count alias references, and only then construct Python objects.
 ``load_with_lines`` also returns the source line of every mapping key and list item, so
-policy decisions can point at the line that caused them.
+policy decisions can point at the line that caused them. PyYAML is imported on first use:
+most runs (no policy file) never parse YAML, and the import costs ~15 ms of start-up.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from lockgate.errors import InputError, LimitExceededError
 
-try:
-    _Loader: type[Any] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import yaml
+
+
+@functools.cache
+def _loader() -> type[Any]:
+    """PyYAML's C safe loader when it was built with libyaml, else the pure-Python one."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 LinePath = tuple[str | int, ...]
 
@@ -29,6 +36,8 @@ MAX_EXPANDED_NODES = 2_000_000
 
 def _check_aliases(node: yaml.Node, max_aliases: int) -> None:
     """Refuse documents with too many alias references or too large an expansion."""
+    import yaml
+
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
     refs = 0
@@ -67,8 +76,10 @@ def _check_aliases(node: yaml.Node, max_aliases: int) -> None:
 
 
 def _compose_all(text: str, what: str) -> list[yaml.Node]:
+    import yaml
+
     try:
-        return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
+        return [n for n in yaml.compose_all(text, Loader=_loader()) if n is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -77,7 +88,9 @@ def _compose_all(text: str, what: str) -> list[yaml.Node]:
 
 
 def _construct(node: yaml.Node, what: str) -> Any:
-    loader = _Loader("")
+    import yaml
+
+    loader = _loader()("")
     try:
         return loader.construct_document(node)
     except yaml.YAMLError as e:
@@ -87,6 +100,8 @@ def _construct(node: yaml.Node, what: str) -> Any:
 
 
 def _lines(node: yaml.Node, path: LinePath, out: dict[LinePath, int]) -> None:
+    import yaml
+
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:

@@ -161,11 +161,43 @@ def _named_command(args: list[str]) -> str | None:
     return "" if "--version" in args else None  # --version alone needs no command at all
 
 
+def _subcommand_after(args: list[str], name: str) -> str | None:
+    """The word after the group ``name`` in ``args`` (``scan image`` → ``image``); None when unsure."""
+    try:
+        i = args.index(name)
+    except ValueError:
+        return None
+    nxt = args[i + 1] if i + 1 < len(args) else None
+    return nxt if nxt is not None and not nxt.startswith("-") else None
+
+
+def _prune_group(info: typer.models.TyperInfo, sub: str | None) -> typer.models.TyperInfo:
+    """``info`` with only the sub-command ``sub`` when the group has exactly that command."""
+    from typer.main import get_command_name
+
+    group = info.typer_instance
+    if sub is None or group is None or group.registered_groups:
+        return info
+    keep = [
+        c
+        for c in group.registered_commands
+        if (c.name or get_command_name(c.callback.__name__)) == sub  # type: ignore[union-attr]
+    ]
+    if len(keep) != 1:
+        return info  # unknown sub-command: the whole group reports it (with its list of commands)
+    pruned_group = copy.copy(group)
+    pruned_group.registered_commands = keep
+    pruned = copy.copy(info)
+    pruned.typer_instance = pruned_group
+    return pruned
+
+
 def _command_for(args: list[str]) -> click.Command:
     """The click command for ``args``: only the named command group is built.
 
     Building Typer's click tree inspects every command's signature (~0.1 s for the whole
-    tree), so a run builds just the group or command it invokes; anything unusual (help,
+    tree), so a run builds just the command it invokes (within a group, just that group's
+    sub-command, e.g. ``scan image``); anything unusual (help,
     unknown names, a config file whose keys are checked against every command) gets the full
     tree, so behaviour and messages are unchanged.
     """
@@ -187,7 +219,7 @@ def _command_for(args: list[str]) -> click.Command:
         return typer.main.get_command(app)  # unknown command: the full tree reports it
     pruned = copy.copy(app)
     pruned.registered_commands = commands
-    pruned.registered_groups = groups
+    pruned.registered_groups = [_prune_group(g, _subcommand_after(args, name)) for g in groups]
     return typer.main.get_command(pruned)
 
 

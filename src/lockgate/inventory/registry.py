@@ -1,40 +1,121 @@
 """The explicit list of default inventory analysers.
 
 One place to see what ``scan --scanners pkg`` and ``sbom`` look at. Each area adds its
-analysers to :func:`default_analyzers`; imports are local so that importing this module
-stays cheap for the CLI.
+analysers to :func:`default_analyzers`.
+
+The analysers are handed out as :class:`LazyAnalyzer` proxies: the layer cache is keyed by an
+analyser's name, version and size cap, so a warm re-scan answered from the cache never needs
+the analyser's code. The proxies carry those key fields (:data:`SPECS`, checked against the
+real classes by ``tests/inventory/test_registry.py``) and import the analyser module only when
+a layer actually has to be read — that import (regexes, email/zipfile parsers, purl tables)
+is a large part of a warm run's start-up.
 """
 
 from __future__ import annotations
 
-from lockgate.fs.model import Analyzer
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerSpec:
+    """The cache-key fields of an analyser and where its implementation lives."""
+
+    name: str
+    version: int
+    max_size: int | None
+    factory: str
+    """``module:callable`` returning the analyser."""
+    needs_content: bool = True
+    squash: bool = True
+    cache_params: str = ""
+
+
+_MiB = 1024 * 1024
+
+OS_SPECS: tuple[AnalyzerSpec, ...] = (
+    AnalyzerSpec("os-release", 2, 64 * 1024, "lockgate.inventory.os.release:OSReleaseAnalyzer"),
+    AnalyzerSpec("dpkg", 1, None, "lockgate.inventory.os.dpkg:DpkgAnalyzer"),
+    AnalyzerSpec("dpkg-copyright", 1, 4 * _MiB, "lockgate.inventory.os.dpkg_copyright:DpkgCopyrightAnalyzer"),
+    AnalyzerSpec("opkg", 1, None, "lockgate.inventory.os.dpkg:OpkgAnalyzer"),
+    AnalyzerSpec("apk", 1, None, "lockgate.inventory.os.apk:ApkAnalyzer"),
+    AnalyzerSpec("rpm", 2, 1024 * _MiB, "lockgate.inventory.os.rpm.analyzer:RpmAnalyzer"),
+    AnalyzerSpec("rpm-manifest", 1, None, "lockgate.inventory.os.rpm.manifest:RpmManifestAnalyzer"),
+)
+"""Release-file detection and OS package databases (dpkg, opkg, apk, rpm)."""
+
+LANG_SPECS: tuple[AnalyzerSpec, ...] = (
+    AnalyzerSpec("lang-files", 1, 64 * _MiB, "lockgate.inventory.lang:files_analyzer"),
+    AnalyzerSpec("lang-java", 1, 160 * _MiB, "lockgate.inventory.lang.java:JavaAnalyzer"),
+    AnalyzerSpec("lang-binary", 1, 256 * _MiB, "lockgate.inventory.lang.binary:BinaryAnalyzer"),
+)
+"""Language packages: manifests and lock files, Java archives, executables."""
+
+SPECS: tuple[AnalyzerSpec, ...] = OS_SPECS + LANG_SPECS
+
+
+def build(spec: AnalyzerSpec) -> Analyzer:
+    """The real analyser behind ``spec`` (imports its module)."""
+    module, _, attr = spec.factory.partition(":")
+    factory: Callable[[], Analyzer] = getattr(importlib.import_module(module), attr)
+    return factory()
+
+
+class LazyAnalyzer:
+    """An analyser proxy: cache-key fields now, the implementation on first real use.
+
+    Any attribute beyond the key fields (``required``, ``analyze``, optional hints) loads the
+    analyser and is then copied onto the proxy, so the per-entry calls of a cold walk go
+    straight to the real bound methods.
+    """
+
+    required: Callable[[FileEntry], bool]
+    analyze: Callable[[FileEntry, bytes], AnalysisResult]
+
+    def __init__(self, spec: AnalyzerSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.version = spec.version
+        self.needs_content = spec.needs_content
+        self.squash = spec.squash
+        self.max_size = spec.max_size
+        self.cache_params = spec.cache_params
+        self._real: Analyzer | None = None
+
+    @property
+    def real(self) -> Analyzer:
+        """The loaded analyser."""
+        if self._real is None:
+            self._real = build(self.spec)
+            self.required = self._real.required
+            self.analyze = self._real.analyze
+        return self._real
+
+    def __getattr__(self, attr: str) -> Any:
+        # Only called for attributes not found normally: never for the key fields above.
+        if attr.startswith("__") or attr in ("spec", "_real"):
+            raise AttributeError(attr)
+        value = getattr(self.real, attr)
+        self.__dict__[attr] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"LazyAnalyzer({self.name!r}, loaded={self._real is not None})"
 
 
 def os_analyzers() -> list[Analyzer]:
     """Release-file detection and OS package databases (dpkg, opkg, apk, rpm)."""
-    from lockgate.inventory.os.apk import ApkAnalyzer
-    from lockgate.inventory.os.dpkg import DpkgAnalyzer, OpkgAnalyzer
-    from lockgate.inventory.os.dpkg_copyright import DpkgCopyrightAnalyzer
-    from lockgate.inventory.os.release import OSReleaseAnalyzer
-    from lockgate.inventory.os.rpm.analyzer import RpmAnalyzer
-    from lockgate.inventory.os.rpm.manifest import RpmManifestAnalyzer
-
-    return [
-        OSReleaseAnalyzer(),
-        DpkgAnalyzer(),
-        DpkgCopyrightAnalyzer(),
-        OpkgAnalyzer(),
-        ApkAnalyzer(),
-        RpmAnalyzer(),
-        RpmManifestAnalyzer(),
-    ]
+    return [LazyAnalyzer(s) for s in OS_SPECS]
 
 
 def lang_analyzers() -> list[Analyzer]:
     """Language package analysers (owned by the language-inventory area)."""
-    from lockgate.inventory.lang import language_analyzers
-
-    return language_analyzers()
+    return [LazyAnalyzer(s) for s in LANG_SPECS]
 
 
 def default_analyzers() -> list[Analyzer]:

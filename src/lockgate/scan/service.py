@@ -17,6 +17,7 @@ from lockgate.config import Settings
 from lockgate.errors import ConfigError, NotFoundError
 from lockgate.findings.model import CoverageGap, Finding, ScanReport
 from lockgate.inventory.model import OSInfo, Package
+from lockgate.inventory.registry import AnalyzerSpec
 from lockgate.scan.options import Scanner, ScanOptions
 
 if TYPE_CHECKING:
@@ -61,6 +62,10 @@ def _config_fingerprint(config: dict[str, object]) -> str:
     return "cfg=" + h.hexdigest()[:20]
 
 
+SECRET_SPEC = AnalyzerSpec("secret", 2, None, "lockgate.detect.secrets.custom:default_analyzer", squash=False)
+"""The built-in secret scanner's cache-key fields (checked against the real one in the tests)."""
+
+
 def analyzers_for(options: ScanOptions, *, image: bool) -> list[Analyzer]:
     """The explicit analyser list for the requested scanners (inventory only when needed)."""
     out: list[Analyzer] = []
@@ -69,12 +74,16 @@ def analyzers_for(options: ScanOptions, *, image: bool) -> list[Analyzer]:
 
         out.extend(default_analyzers())
     if Scanner.SECRET in options.scanners:
-        from lockgate.detect.secrets.custom import load_secret_settings
-
-        secret = load_secret_settings(options.secrets_config).analyzer()
         if options.secrets_config:
+            from lockgate.detect.secrets.custom import load_secret_settings
+
+            secret = load_secret_settings(options.secrets_config).analyzer()
             secret.cache_params = _config_fingerprint(options.secrets_config)  # type: ignore[attr-defined]
-        out.append(secret)
+            out.append(secret)
+        else:
+            from lockgate.inventory.registry import LazyAnalyzer
+
+            out.append(LazyAnalyzer(SECRET_SPEC))  # the rules compile only when a layer is read
     if Scanner.MALWARE in options.scanners:
         from lockgate.detect.malware.custom import load_malware_settings
 

@@ -98,11 +98,12 @@ def parse_rule(d: Any, where: str = "secrets.rules[]") -> Rule:
     entropy = d.get("min_entropy", 0.0)
     if not isinstance(entropy, int | float) or not 0 <= entropy <= 8:
         raise ConfigError(f"{where}: min_entropy must be a number from 0 to 8")
-    return Rule(
+    rule = Rule(
         id=rid,
         title=str(d.get("title") or rid),
         severity=severity,
-        regex=re.compile(pattern.pattern.encode(), pattern.flags & ~re.UNICODE),
+        pattern=pattern.pattern.encode(),
+        flags=pattern.flags & ~re.UNICODE,
         keywords=tuple(k.lower().encode() for k in keywords),
         context=tuple(c.lower().encode() for c in _strs(d.get("context"), f"{where}: context")),
         min_entropy=float(entropy),
@@ -110,6 +111,8 @@ def parse_rule(d: Any, where: str = "secrets.rules[]") -> Rule:
         multiline=bool(d.get("multiline", False)),
         category="custom",
     )
+    rule.regex  # noqa: B018 - compiled now, so a bad pattern fails while the config loads
+    return rule
 
 
 def parse_allow(d: Any, where: str = "secrets.allow[]") -> AllowRule:
@@ -129,6 +132,11 @@ def parse_allow(d: Any, where: str = "secrets.allow[]") -> AllowRule:
         secret=re.compile(value.pattern.encode(), value.flags & ~re.UNICODE) if value is not None else None,
         rules=_strs(d.get("rules"), f"{where}: rules"),
     )
+
+
+def default_analyzer() -> SecretAnalyzer:
+    """The built-in rules and allow-list: what ``--scanners secret`` runs without a ``secrets:`` section."""
+    return SecretSettings().analyzer()
 
 
 def load_secret_settings(section: Mapping[str, Any] | None) -> SecretSettings:

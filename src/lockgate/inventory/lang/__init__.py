@@ -38,14 +38,20 @@ def language_analyzers() -> list[Analyzer]:
     archives (``lang-java``) and executables (``lang-binary``) are judged differently.
     Each ecosystem module still has its own ``analyzer()`` for callers that want one.
     """
-    import importlib
-
-    from lockgate.inventory.lang._common import LangAnalyzer
     from lockgate.inventory.lang.binary import BinaryAnalyzer
     from lockgate.inventory.lang.java import JavaAnalyzer
 
+    return [files_analyzer(), JavaAnalyzer(), BinaryAnalyzer()]
+
+
+def files_analyzer() -> Analyzer:
+    """``lang-files``: every manifest and lock-file format of every ecosystem in one analyser."""
+    import importlib
+
+    from lockgate.inventory.lang._common import LangAnalyzer
+
     file_formats = [f for m in _FILE_MODULES for f in importlib.import_module(f"lockgate.inventory.lang.{m}").FORMATS]
-    return [LangAnalyzer("lang-files", 1, file_formats, max_size=64 * 1024 * 1024), JavaAnalyzer(), BinaryAnalyzer()]
+    return LangAnalyzer("lang-files", 1, file_formats, max_size=64 * 1024 * 1024)
 
 
 def formats() -> dict[str, Format]:
