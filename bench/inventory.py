@@ -23,10 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _lockgate import lockgate_argv, lockgate_cmd, prime  # noqa: E402
 from tests.fixtures.images import build_image, ensure_debian_image, ensure_debian_rootfs  # noqa: E402
 from tests.inventory.test_lang_oracles import NPM_DEPS, NPM_DEV_DEPS, PY_PACKAGES, _build_node, _build_venv, _cached  # noqa: E402
-
-LOCKGATE = str(ROOT / ".venv/bin/lockgate")
 
 
 def python_node_image(work: Path) -> Path:
@@ -61,13 +60,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lockgate-bench-inv."))
+    prime(work)
+    lockgate = lockgate_cmd(work)
     rows = []
     try:
         images = {"debian": ensure_debian_image().oci_dir, "python+node": python_node_image(work)}
         for name, oci in images.items():
             lc, tc = work / "lc", work / "tc"
             ref = f"oci:{oci}"
-            lg = f"{LOCKGATE} --cache-dir {lc} sbom {ref} -f cyclonedx -o {work}/lg.json"
+            lg = f"{lockgate} --cache-dir {lc} sbom {ref} -f cyclonedx -o {work}/lg.json"
             tv = (
                 f"trivy image --cache-dir {tc} --skip-version-check --quiet --input {oci} "
                 f"--format cyclonedx -o {work}/tv.json"
@@ -78,7 +79,7 @@ def main() -> None:
             warm = hyperfine({"lockgate": lg, "trivy": tv}, None, args.runs, work / "warm.json")
             shutil.rmtree(lc, ignore_errors=True)
             rss = peak_rss_mb(
-                [LOCKGATE, "--cache-dir", str(lc), "sbom", ref, "-f", "cyclonedx", "-o", f"{work}/x.json"]
+                [*lockgate_argv(work), "--cache-dir", str(lc), "sbom", ref, "-f", "cyclonedx", "-o", f"{work}/x.json"]
             )
             n_lg = sum(1 for c in json.loads((work / "lg.json").read_text())["components"] if c["type"] == "library")
             n_tv = sum(1 for c in json.loads((work / "tv.json").read_text())["components"] if c["type"] == "library")

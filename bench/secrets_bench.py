@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _lockgate import lockgate_cmd, prime  # noqa: E402
 from tests.fixtures.images import ensure_debian_image, ensure_debian_rootfs  # noqa: E402
 from tests.inventory.test_lang_oracles import PY_PACKAGES, _build_venv, _cached  # noqa: E402
 
 from inventory import python_node_image  # noqa: E402
 
-LOCKGATE = str(ROOT / ".venv/bin/lockgate")
 RULES = ROOT / "src/lockgate/detect/malware/rules"
 
 
@@ -72,6 +72,8 @@ def main() -> None:
     ap.add_argument("--part", choices=("all", "secrets", "malware"), default="all", help="re-measure one section only")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lockgate-bench-secrets-"))
+    prime(work)
+    lockgate = lockgate_cmd(work)
     env_note = f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
     lines = [
         "# Secret and malware scan benchmark",
@@ -91,7 +93,7 @@ def main() -> None:
     for name, oci in images.items():
         mb = layer_mb(oci)
         cmds = {
-            "lockgate": f'{LOCKGATE} --cache-dir "$(mktemp -d)" scan image --scanners secret --allow-incomplete '
+            "lockgate": f'{lockgate} --cache-dir "$(mktemp -d)" scan image --scanners secret --allow-incomplete '
             f"oci:{oci}:{tag[name]} -f json -o /dev/null",
             "trivy": f"trivy image --quiet --cache-backend memory --skip-version-check --scanners secret "
             f"--input {oci} -f json -o /dev/null",
@@ -120,7 +122,7 @@ def main() -> None:
     for name, tree in trees.items():
         mb = tree_mb(tree)
         cmds = {
-            "lockgate": f'{LOCKGATE} --cache-dir "$(mktemp -d)" scan fs --scanners malware --allow-incomplete '
+            "lockgate": f'{lockgate} --cache-dir "$(mktemp -d)" scan fs --scanners malware --allow-incomplete '
             f"{tree} -f json -o /dev/null",
             "clamscan": f"{clam} {tree} > /dev/null; test $? -le 1",
             "clamscan-noarchive": f"{clam} --scan-archive=no {tree} > /dev/null; test $? -le 1",
