@@ -6,7 +6,6 @@ import enum
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,6 +77,8 @@ def write_output(text: str | bytes, output: Path | None) -> None:
     parent = output.parent if str(output.parent) else Path()
     if not parent.is_dir():
         raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
+    import tempfile  # here: it imports random/hashlib, which most commands never need
+
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=parent)
     try:
         umask = os.umask(0)
