@@ -8,6 +8,7 @@ graph and vulnerabilities.
 
 from __future__ import annotations
 
+import json
 import warnings
 from decimal import Decimal
 from typing import Any
@@ -179,3 +180,29 @@ def render_with_library(report: ScanReport) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return JsonV1Dot6(build_bom(report)).output_as_string(indent=2) + "\n"
+
+
+def comparable(text: str) -> dict[str, Any]:
+    """A CycloneDX JSON document without what differs per run: serial number, timestamp, vulnerability bom-refs.
+
+    Vulnerabilities are sorted by content: the library orders those sharing an id by their random bom-ref.
+    """
+    doc: dict[str, Any] = json.loads(text)
+    doc.pop("serialNumber")
+    doc["metadata"].pop("timestamp")
+    vulns = doc.get("vulnerabilities", [])
+    for v in vulns:
+        v.pop("bom-ref")
+    vulns.sort(key=lambda v: json.dumps(v, sort_keys=True))
+    return doc
+
+
+def library_licence(text: str) -> dict[str, Any]:
+    """How the library's ``LicenseFactory`` classifies one licence text, as CycloneDX JSON."""
+    from cyclonedx.contrib.license.factories import LicenseFactory
+    from cyclonedx.model.license import LicenseExpression
+
+    lic = LicenseFactory().make_from_string(text)
+    if isinstance(lic, LicenseExpression):
+        return {"expression": lic.value}
+    return {"license": {"id": lic.id}} if lic.id else {"license": {"name": lic.name}}
