@@ -164,6 +164,14 @@ def test_output_is_deterministic_for_a_given_time_and_serial() -> None:
     assert len(serial) == 45 and serial.startswith("urn:uuid:") and serial[23] == "4"
 
 
+def test_indented_json_is_json_dumps_with_indent() -> None:
+    values: list[object] = [emitter.build_document(r) for r in REPORTS.values()]
+    values += [{}, [], {"a": [], "b": {}, "c": [{}]}, 'ünï\u2028"\\\n\x00', 1, 9.8, 1e-7, True, False, None]
+    values.append({"nested": [1, [2.5, None, {"k": "v"}]]})
+    for value in values:
+        assert emitter.indented_json(value) == json.dumps(value, indent=2)
+
+
 # --- licence classification: the library's LicenseFactory (SPDX id, expression or name) -----------------
 
 
