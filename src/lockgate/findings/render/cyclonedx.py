@@ -513,7 +513,11 @@ def indented_json(value: Any, pad: str = "\n") -> str:
         if not value:
             return "[]"
         return "[" + inner + ("," + inner).join([indented_json(v, inner) for v in value]) + pad + "]"
-    return json.dumps(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    return json.dumps(value)  # floats (as json writes them), None
 
 
 def render_cyclonedx(report: ScanReport) -> str:

@@ -2,19 +2,20 @@
 
 Written by hand rather than with spdx-tools: the document is a small, fixed shape, the
 library's import cost (rdflib and friends) would dominate ``lockgate sbom``, and tests
-validate the output against the official SPDX 2.3 JSON schema.
+validate the output against the official SPDX 2.3 JSON schema. Imports nothing beyond the
+standard library and lockgate; serialized with the CycloneDX renderer's fast indented writer.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from lockgate.findings.model import ScanReport
 from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION
+from lockgate.findings.render.cyclonedx import indented_json
 
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.-]")
 
@@ -104,4 +105,4 @@ def render_spdx(report: ScanReport, *, created: datetime | None = None) -> str:
         doc["hasExtractedLicensingInfos"] = [
             {"licenseId": f"LicenseRef-{_ID_SAFE.sub('-', x)}", "extractedText": x, "name": x} for x in licence_refs
         ]
-    return json.dumps(doc, indent=2) + "\n"
+    return indented_json(doc) + "\n"
