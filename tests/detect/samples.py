@@ -99,6 +99,23 @@ def _gpg_private() -> str:
         return out.stdout.decode()
 
 
+def gpg_agent_keys() -> tuple[str, str]:
+    """The agent's key files (``private-keys-v1.d/*.key``, extended text format): unprotected, protected."""
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "GNUPGHOME": home}
+        for pw, uid in (("", "open <o@example.invalid>"), ("pw", "prot <p@example.invalid>")):
+            subprocess.run(
+                ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", pw, "--quick-gen-key", uid,
+                 "ed25519", "sign", "never"],
+                check=True, capture_output=True, env=env,
+            )  # fmt: skip
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], check=False, capture_output=True, env=env)
+        texts = [p.read_text() for p in sorted(Path(home, "private-keys-v1.d").glob("*.key"))]
+    plain = next(t for t in texts if "Key: (private-key " in t)
+    protected = next(t for t in texts if "Key: (protected-private-key " in t)
+    return plain, protected
+
+
 def _ssh_str(b: bytes) -> bytes:
     return struct.pack(">I", len(b)) + b
 
@@ -291,6 +308,9 @@ def true_positives() -> tuple[Sample, ...]:
     ]:  # fmt: skip
         body_line = text.splitlines()[1] if not text.startswith("-----BEGIN PGP") else text.splitlines()[2]
         add(rid, f"etc/keys/{rid}.pem", "# key\n" + text, rid, body_line[:40] or text.splitlines()[3][:40])
+    for rid, text in zip(("private-key-gpg-agent", "private-key-gpg-agent-protected"), gpg_agent_keys(), strict=True):
+        key_line = next(line for line in text.splitlines() if line.startswith("Key: ("))
+        add(rid, "root/.gnupg/private-keys-v1.d/0123.key", text, rid, key_line.split(" (", 2)[2][:30])
     ck = cosign_key()
     add("cosign", "app/cosign.key", ck, "private-key-cosign", ck.splitlines()[1][:40])
     ppk, lines = putty_ppk_v3()

@@ -62,7 +62,7 @@ def _config_fingerprint(config: dict[str, object]) -> str:
     return "cfg=" + h.hexdigest()[:20]
 
 
-SECRET_SPEC = AnalyzerSpec("secret", 2, None, "lockgate.detect.secrets.custom:default_analyzer", squash=False)
+SECRET_SPEC = AnalyzerSpec("secret", 3, None, "lockgate.detect.secrets.custom:default_analyzer", squash=False)
 """The built-in secret scanner's cache-key fields (checked against the real one in the tests)."""
 
 

@@ -2,7 +2,8 @@
 
 ``squash`` is False: a secret written by a lower layer is reported with that layer's diff_id
 even when a later layer deletes the file, because the lower layer still ships it.
-Binary files (known binary extensions, or a NUL byte in the first 8 KiB) are skipped;
+Binary files (known binary extensions, or a NUL byte in the first 8 KiB) get only the
+structural key-file checks of :mod:`keyfiles` (OpenPGP secret keys, keystores ...);
 files over ``max_size`` are offered to the walker, which records them as coverage gaps.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from lockgate.detect.secrets.keyfiles import KEY_CHECK_IDS, KeyFileMatch, check_binary
 from lockgate.detect.secrets.rules import AllowRule, Rule
 from lockgate.detect.secrets.scanner import SecretMatch, SecretScanner
 from lockgate.findings.model import Finding, FindingKind, Location
@@ -59,11 +61,25 @@ def match_to_finding(m: SecretMatch, path: str, layer: str) -> Finding:
     )
 
 
+def key_file_finding(k: KeyFileMatch, path: str, layer: str) -> Finding:
+    """A SECRET finding for a binary key file (no key material in any field)."""
+    return Finding(
+        kind=FindingKind.SECRET,
+        id=k.check.id,
+        severity=k.severity,
+        title=f"{k.check.title}: {k.detail}",
+        description=f"{k.check.title} ({k.detail}) recognised by its binary structure; rule {k.check.id}.",
+        severity_source="lockgate",
+        remediation="Remove the key file from the image (every layer), revoke the key and issue a new one.",
+        location=Location(path=path, layer=layer),
+    )
+
+
 class SecretAnalyzer:
     """Finds credentials in every regular text file of every layer."""
 
     name = "secret"
-    version = 2
+    version = 3
     needs_content = True
     squash = False
 
@@ -74,10 +90,12 @@ class SecretAnalyzer:
         *,
         max_size: int | None = DEFAULT_MAX_SIZE,
         skip_suffixes: frozenset[str] = BINARY_SUFFIXES,
+        key_checks: frozenset[str] = KEY_CHECK_IDS,
     ) -> None:
         self.scanner = SecretScanner(rules, allow)
         self.max_size = max_size
         self._skip = skip_suffixes
+        self._key_checks = key_checks
 
     def required(self, entry: FileEntry) -> bool:
         if not entry.is_file or entry.size == 0:
@@ -89,7 +107,10 @@ class SecretAnalyzer:
 
     def analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
         if is_binary(content):
-            return EMPTY
+            key = check_binary(content, self._key_checks) if self._key_checks else None
+            if key is None or self.scanner.allowed(key.check.id, entry.path, b""):
+                return EMPTY
+            return AnalysisResult(findings=(key_file_finding(key, entry.path, entry.layer),))
         matches = self.scanner.scan(content, entry.path)
         if not matches:
             return EMPTY

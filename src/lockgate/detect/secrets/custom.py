@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockgate.detect.secrets.analyzer import DEFAULT_MAX_SIZE, SecretAnalyzer
+from lockgate.detect.secrets.keyfiles import KEY_CHECK_IDS
 from lockgate.detect.secrets.rules import BUILTIN_ALLOW, BUILTIN_RULES, AllowRule, Rule
 from lockgate.errors import ConfigError
 from lockgate.findings.model import Severity
@@ -49,10 +50,12 @@ class SecretSettings:
     rules: tuple[Rule, ...] = BUILTIN_RULES
     allow: tuple[AllowRule, ...] = BUILTIN_ALLOW
     max_size: int | None = DEFAULT_MAX_SIZE
+    key_checks: frozenset[str] = KEY_CHECK_IDS
+    """Binary key-file checks that stay on (see :mod:`lockgate.detect.secrets.keyfiles`)."""
 
     def analyzer(self) -> SecretAnalyzer:
         """A :class:`SecretAnalyzer` with these rules, allow-rules and size cap."""
-        return SecretAnalyzer(self.rules, self.allow, max_size=self.max_size)
+        return SecretAnalyzer(self.rules, self.allow, max_size=self.max_size, key_checks=self.key_checks)
 
 
 def _strs(v: Any, where: str) -> tuple[str, ...]:
@@ -146,7 +149,7 @@ def load_secret_settings(section: Mapping[str, Any] | None) -> SecretSettings:
     if not isinstance(section, Mapping):
         raise ConfigError("secrets: must be a mapping")
     _check_keys(section, _TOP_KEYS, "secrets")
-    builtin_ids = {r.id for r in BUILTIN_RULES}
+    builtin_ids = {r.id for r in BUILTIN_RULES} | KEY_CHECK_IDS
     disabled = set(_strs(section.get("disable_rules"), "secrets.disable_rules"))
     unknown = sorted(disabled - builtin_ids)
     if unknown:
@@ -176,4 +179,5 @@ def load_secret_settings(section: Mapping[str, Any] | None) -> SecretSettings:
         rules=tuple(rules),
         allow=(BUILTIN_ALLOW if keep_builtin else ()) + tuple(allow),
         max_size=max_size,
+        key_checks=KEY_CHECK_IDS - disabled,
     )

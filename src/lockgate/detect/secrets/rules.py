@@ -503,6 +503,26 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _pem("private-key-pkcs8", "PKCS#8 private key", "PRIVATE KEY"),
     _pem("private-key-encrypted", "Encrypted PKCS#8 private key", "ENCRYPTED PRIVATE KEY", H),
     _pem("private-key-pgp", "PGP private key block", "PGP PRIVATE KEY BLOCK"),
+    # gpg-agent's extended key format (private-keys-v1.d/*.key); the canonical binary form is
+    # recognised by keyfiles.py under the same ids
+    _rule(
+        "private-key-gpg-agent",
+        "gpg-agent private key",
+        C,
+        r"(?m)^Key: \(private-key \((?P<secret>[a-z]+ [^\n]{8,})",
+        ("key: (private-key",),
+        category="private-key",
+        hint=False,
+    ),
+    _rule(
+        "private-key-gpg-agent-protected",
+        "gpg-agent private key (passphrase-protected)",
+        H,
+        r"(?m)^Key: \(protected-private-key \((?P<secret>[a-z]+ [^\n]{8,})",
+        ("key: (protected-private-key",),
+        category="private-key",
+        hint=False,
+    ),
     _rule(
         "private-key-cosign",
         "Encrypted cosign/Sigstore private key",

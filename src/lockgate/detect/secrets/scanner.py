@@ -130,6 +130,10 @@ class SecretScanner:
                 if found >= MAX_MATCHES_PER_RULE:
                     return
 
+    def allowed(self, rule_id: str, path: str, secret: bytes) -> bool:
+        """True when an allow-rule exempts this (rule, path, secret) triple."""
+        return any(a.allows(rule_id, path, secret) for a in self.allow)
+
     def _accept(self, rule: Rule, secret: bytes, path: str) -> bool:
         if rule.placeholder_check and PLACEHOLDER.match(secret.strip(b"\"'")):
             return False
