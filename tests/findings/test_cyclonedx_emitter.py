@@ -273,11 +273,12 @@ def test_canonical_purl_shortcut_never_disagrees_with_packageurl() -> None:
 
 
 def test_rendering_imports_no_sbom_library() -> None:
+    """Neither SBOM renderer imports cyclonedx-python-lib, its dependencies, or packageurl for normal purls."""
     code = (
         "import sys\n"
         "from lockgate.findings.render import renderer_for\n"
         "from tests.findings.sample import sample_report\n"
-        "assert renderer_for('cyclonedx')(sample_report())\n"
+        "assert renderer_for('cyclonedx')(sample_report()) and renderer_for('spdx')(sample_report())\n"
         "heavy = ('cyclonedx', 'license_expression', 'sortedcontainers', 'py_serializable', 'boolean', 'packageurl')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

@@ -33,7 +33,7 @@ import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
@@ -271,30 +271,31 @@ def _start_operation(ast: list[Any], operation: str) -> list[Any] | None:
         ast = ast[0]
 
 
-def _licence(text: str) -> dict[str, Any]:
-    """One licence as cyclonedx-python-lib's ``LicenseFactory.make_from_string`` classifies it."""
+@lru_cache(maxsize=4096)
+def _classify(text: str) -> tuple[str, str]:
+    """``("id", canonical id)``, ``("expression", text)`` or ``("name", text)``, as cyclonedx-python-lib's
+    ``LicenseFactory.make_from_string`` decides (licence texts repeat across packages, hence the cache)."""
     spdx_id = spdx_ids().get(text.lower())
     if spdx_id is not None:
-        return {"license": {"id": spdx_id}}
-    if is_spdx_expression(text):
-        return {"expression": text}
-    return {"license": {"name": text}}
+        return "id", spdx_id
+    return ("expression", text) if is_spdx_expression(text) else ("name", text)
 
 
-def _licence_order(lic: dict[str, Any]) -> tuple[int, str]:
-    inner = lic["license"]
-    return (0, inner["id"]) if "id" in inner else (1, inner["name"])
+def _licence(text: str) -> dict[str, Any]:
+    """One licence as a CycloneDX licence object."""
+    kind, value = _classify(text)
+    return {"expression": value} if kind == "expression" else {"license": {kind: value}}
 
 
 def _licences(texts: Iterable[str]) -> list[dict[str, Any]]:
     """CycloneDX licence objects: one expression alone, or several ids/names (never mixed, as the spec says)."""
-    out = [_licence(t) for t in dict.fromkeys(t.strip() for t in texts if t.strip())]
-    if len(out) == 1:
-        return out
-    # An expression may not stand beside other licences: keep each as a named licence instead.
-    named = [{"license": {"name": lic["expression"]}} if "expression" in lic else lic for lic in out]
-    unique = {_licence_order(lic): lic for lic in named}  # ids first, then names, each sorted
-    return [unique[k] for k in sorted(unique)]
+    found = [_classify(t) for t in dict.fromkeys(t.strip() for t in texts if t.strip())]
+    if len(found) == 1:
+        return [_licence(found[0][1])]
+    # An expression may not stand beside other licences: keep each as a named licence instead. Ids come
+    # first, then names, each sorted and once.
+    unique = {("name", v) if k == "expression" else (k, v) for k, v in found}
+    return [{"license": {k: v}} for k, v in sorted(unique, key=lambda kv: (kv[0] != "id", kv[1]))]
 
 
 def _properties(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
