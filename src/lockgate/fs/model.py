@@ -85,6 +85,23 @@ class AnalysisResult:
 EMPTY = AnalysisResult()
 
 
+@dataclass(frozen=True, slots=True)
+class EntryHint:
+    """Which paths an analyser can want, so the dispatcher skips ``required`` for all others.
+
+    A hint may match more entries than ``required`` accepts, never fewer: an entry is offered to
+    ``required`` when its path is in ``paths`` or starts with one of ``path_prefixes``, or its
+    file name is in ``names``, or (compared case-insensitively) ends with one of ``name_suffixes``
+    or starts with one of ``name_prefixes``.
+    """
+
+    paths: frozenset[str] = frozenset()
+    path_prefixes: tuple[str, ...] = ()
+    names: frozenset[str] = frozenset()
+    name_suffixes: tuple[str, ...] = ()
+    name_prefixes: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class Analyzer(Protocol):
     """A plug-in that looks at individual files.
@@ -105,6 +122,8 @@ class Analyzer(Protocol):
 
     An analyser whose output also depends on its configuration (custom rules, allow-lists)
     sets an optional ``cache_params: str`` attribute; it becomes part of the layer-cache key.
+    An analyser that wants only files of certain names sets an optional ``entry_hint:
+    EntryHint``; the dispatcher then calls ``required`` only for entries the hint matches.
     """
 
     def required(self, entry: FileEntry) -> bool:

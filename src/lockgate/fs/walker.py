@@ -85,6 +85,9 @@ def analyze_layer(
     dispatcher = Dispatcher(analyzers, limits)
     squash = [a.squash for a in dispatcher.analyzers]
     per: list[dict[str, AnalysisResult] | list[tuple[str, AnalysisResult]]] = [{} if s else [] for s in squash]
+    squashed = [b for b in per if isinstance(b, dict)]
+    in_squashed: set[str] = set()
+    """Paths with a result in some squashing bucket (only those need replacing on duplicates)."""
     nondirs: set[str] = set()
     dirs: set[str] = set()
     whiteouts: set[str] = set()
@@ -109,9 +112,10 @@ def analyze_layer(
                 else:
                     nondirs.add(path)
                     dirs.discard(path)
-                for bucket in per:  # a duplicate entry replaces the earlier one
-                    if isinstance(bucket, dict):
-                        bucket.pop(path, None)
+                if path in in_squashed:  # a duplicate entry replaces the earlier one
+                    in_squashed.discard(path)
+                    for done in squashed:
+                        done.pop(path, None)
                 read: Callable[[], bytes] | None = item.read
                 offered = entry
                 if entry.type is FileType.HARDLINK:
@@ -144,6 +148,7 @@ def analyze_layer(
                     bucket = per[i]
                     if isinstance(bucket, dict):
                         bucket[path] = res
+                        in_squashed.add(path)
                     else:
                         bucket.append((path, res))
     except LayerBrokenError:

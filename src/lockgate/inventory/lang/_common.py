@@ -21,7 +21,7 @@ from packageurl import normalize as _purl_normalize
 
 from lockgate.errors import InputError
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry, FileType
+from lockgate.fs.model import AnalysisResult, EntryHint, FileEntry, FileType
 from lockgate.inventory.model import Package
 
 MAX_PACKAGES_PER_FILE = 200_000
@@ -246,6 +246,7 @@ class LangAnalyzer:
         self._names = frozenset(n for f in self.formats for n in f.names)
         self._suffixes = tuple(x for f in self.formats for x in f.suffixes)
         self._prefixes = tuple(x for f in self.formats for x in f.prefixes)
+        self.entry_hint = EntryHint(names=self._names, name_suffixes=self._suffixes, name_prefixes=self._prefixes)
 
     def format_for(self, path: str) -> Format | None:
         """The first format whose matcher accepts ``path``."""

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry, FileType
+from lockgate.fs.model import AnalysisResult, EntryHint, FileEntry, FileType
 from lockgate.inventory.lang._common import Collector, Format, ParseError, decode, run_format
 
 ECO = "Maven"
@@ -266,6 +266,7 @@ class JavaAnalyzer:
     version = 1
     needs_content = True
     squash = True
+    entry_hint = EntryHint(name_suffixes=ARCHIVE_SUFFIXES)
     max_size: int | None = 160 * 1024 * 1024
     """Archives are read into memory: larger ones become a coverage gap (keeps peak RSS bounded)."""
 

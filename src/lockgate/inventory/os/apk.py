@@ -8,7 +8,7 @@ The database is a list of ``X:value`` lines, one blank line between packages
 from __future__ import annotations
 
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import Package
 from lockgate.inventory.os.licenses import split_licenses
 
@@ -92,6 +92,7 @@ class ApkAnalyzer:
     version = 1
     needs_content = True
     squash = True
+    entry_hint = EntryHint(paths=APK_PATHS)
     max_size: int | None = None
 
     def required(self, entry: FileEntry) -> bool:

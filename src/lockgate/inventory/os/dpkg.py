@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import Package
 
 DPKG_STATUS = "var/lib/dpkg/status"
@@ -138,6 +138,7 @@ class DpkgAnalyzer:
     version = 1
     needs_content = True
     squash = True
+    entry_hint = EntryHint(paths=frozenset({DPKG_STATUS}), path_prefixes=(DPKG_STATUS_D,))
     max_size: int | None = None
 
     def required(self, entry: FileEntry) -> bool:
@@ -164,6 +165,7 @@ class OpkgAnalyzer:
     version = 1
     needs_content = True
     squash = True
+    entry_hint = EntryHint(paths=frozenset(OPKG_STATUS))
     max_size: int | None = None
 
     def required(self, entry: FileEntry) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lockgate.fs.model import EMPTY, AnalysisResult, FileEntry
+from lockgate.fs.model import EMPTY, AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import Package
 
 RECORD_KEY = ("record", "dpkg-copyright")
@@ -112,6 +112,7 @@ class DpkgCopyrightAnalyzer:
     version = 1
     needs_content = True
     squash = True
+    entry_hint = EntryHint(names=frozenset({"copyright"}))
     max_size: int | None = 4 * 1024 * 1024
 
     def required(self, entry: FileEntry) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import EMPTY, AnalysisResult, FileEntry
+from lockgate.fs.model import EMPTY, AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import OSInfo
 
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
@@ -250,6 +250,7 @@ class OSReleaseAnalyzer:
     version = 2
     needs_content = True
     squash = True
+    entry_hint = EntryHint(paths=RELEASE_PATHS)
     max_size: int | None = 64 * 1024
 
     def required(self, entry: FileEntry) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from lockgate.errors import InputError
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import Package
 from lockgate.inventory.os.rpm import bdb, ndb, sqlite
 from lockgate.inventory.os.rpm.header import RpmHeader, parse_header, split_source_rpm
@@ -93,6 +93,7 @@ class RpmAnalyzer:
     version = 2
     needs_content = True
     squash = True
+    entry_hint = EntryHint(paths=RPMDB_PATHS)
     max_size: int | None = 1024 * 1024 * 1024
 
     def required(self, entry: FileEntry) -> bool:

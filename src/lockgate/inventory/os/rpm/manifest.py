@@ -9,7 +9,7 @@ package per line with ten tab-separated fields::
 from __future__ import annotations
 
 from lockgate.findings.model import CoverageGap
-from lockgate.fs.model import AnalysisResult, FileEntry
+from lockgate.fs.model import AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import Package
 from lockgate.inventory.os.rpm.analyzer import to_package
 from lockgate.inventory.os.rpm.header import RpmHeader
@@ -68,6 +68,7 @@ class RpmManifestAnalyzer:
     version = 1
     needs_content = True
     squash = True
+    entry_hint = EntryHint(paths=frozenset({MANIFEST_PATH}))
     max_size: int | None = None
 
     def required(self, entry: FileEntry) -> bool:
