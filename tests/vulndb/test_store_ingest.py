@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from lockgate._internal.durations import parse_duration
 from lockgate.config import Limits
 from lockgate.errors import ConfigError, InputError, NotFoundError
 from lockgate.vulndb.feeds.importer import import_paths
-from lockgate.vulndb.store import Store, StoreBuilder, check_fresh, parse_duration
+from lockgate.vulndb.store import Store, StoreBuilder, check_fresh
 
 
 def _copy_some(corpus: Path, dst: Path, n: int) -> list[Path]:

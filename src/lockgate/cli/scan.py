@@ -100,10 +100,10 @@ def _options(
     registry: object = None,
     policy: Policy | None = None,
 ) -> ScanOptions:
+    from lockgate._internal.durations import parse_duration
     from lockgate.oci.model import Platform
     from lockgate.oci.registry.options import RegistryOptions
     from lockgate.scan.options import DEFAULT_IMAGE_SCANNERS, ScanOptions, parse_scanners
-    from lockgate.vulndb.store import parse_duration
 
     return ScanOptions(
         scanners=parse_scanners(scanners) if scanners else DEFAULT_IMAGE_SCANNERS,

@@ -18,7 +18,6 @@ import io
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -217,6 +216,8 @@ def _ensure_real_dir(path: Path) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile  # here: reading a layout (every scan) never needs it
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -276,6 +277,8 @@ class LayoutDestination:
         _ensure_real_dir(path.parent)
         h = hashlib.new(algo)
         size = 0
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:

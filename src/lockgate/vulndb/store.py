@@ -21,7 +21,6 @@ import contextlib
 import datetime as _dt
 import json
 import os
-import re
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -31,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lockgate.errors import ConfigError, InputError, NotFoundError
+from lockgate.errors import InputError, NotFoundError
 from lockgate.vulndb.model import (
     Advisory,
     Reference,
@@ -509,18 +508,6 @@ DEFAULT_MAX_AGE = _dt.timedelta(days=7)
 """Default ``--db-max-age``: scans refuse a database older than this."""
 WARN_AGE = _dt.timedelta(hours=24)
 """``db status`` warns past this age."""
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
-
-
-def parse_duration(text: str) -> _dt.timedelta:
-    """``90m``, ``24h``, ``7d``, ``2w`` (a bare number means days) as a timedelta."""
-    m = _DURATION.match(text)
-    if m is None:
-        raise ConfigError(f"invalid duration {text!r} (use e.g. 12h, 7d, 2w)")
-    return _dt.timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)])
-
 
 def database_age(store: Store, now: _dt.datetime | None = None) -> _dt.timedelta:
     """Time since the database was last built or updated."""
