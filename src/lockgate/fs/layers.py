@@ -166,7 +166,7 @@ def _inflater() -> tuple[Callable[[int], _Inflate], tuple[type[Exception], ...]]
 
     try:
         from isal import isal_zlib
-    except ImportError:  # pragma: no cover - isal is a dependency; zlib keeps a broken install working
+    except ImportError:  # isal is a dependency; zlib keeps an install without it working
         return zlib.decompressobj, (zlib.error,)
     isal_error = cast(type[Exception], isal_zlib.error)  # the stub calls the class an instance
     return cast(Callable[[int], _Inflate], isal_zlib.decompressobj), (isal_error, zlib.error)
