@@ -53,3 +53,41 @@ def test_printable() -> None:
     assert printable("etc/passwd") == "etc/passwd"
     assert printable("café/ü") == "café/ü"
     assert printable(os.fsdecode(b"caf\xe9")) == "caf\\xe9"
+
+
+def _reference_normalize(name: str) -> str | None:
+    """The plain algorithm (no fast path); None where normalize must raise."""
+    from lockgate.fs.paths import MAX_PATH_CHARS, MAX_PATH_DEPTH
+
+    if "\x00" in name or len(name) > MAX_PATH_CHARS:
+        return None
+    stripped = name.rstrip("/")
+    if name.startswith("/") and stripped:
+        return None
+    parts = [p for p in stripped.split("/") if p not in ("", ".")]
+    if ".." in parts or len(parts) > MAX_PATH_DEPTH:
+        return None
+    return "/".join(parts)
+
+
+def _check(name: str) -> None:
+    expected = _reference_normalize(name)
+    if expected is None:
+        with pytest.raises(UnsafePathError):
+            normalize(name)
+    else:
+        assert normalize(name) == expected, name
+
+
+def test_normalize_fast_path_agrees_with_the_plain_algorithm() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=3000, derandomize=True, deadline=None)
+    @given(st.text(alphabet="ab./\x00", max_size=12))
+    def agree(name: str) -> None:
+        _check(name)
+
+    agree()
+    for name in ("./" + "a/" * 255 + "b", "a/" * 255 + "b", "a/" * 256 + "b", "x" * 4096, "x" * 4097, "./.wh.x"):
+        _check(name)

@@ -31,6 +31,19 @@ def normalize(name: str) -> str:
     ``./a//b/`` becomes ``a/b``. Absolute names (other than ``/`` itself) and any ``..``
     component raise :class:`UnsafePathError`.
     """
+    # Fast path for the usual "./a/b" or "a/b": no empty, "." or ".." components, nothing to strip.
+    clean = name[2:] if name.startswith("./") else name
+    if (
+        clean
+        and clean[0] not in "./"
+        and "//" not in clean
+        and "/." not in clean
+        and clean[-1] != "/"
+        and "\x00" not in clean
+        and len(name) <= MAX_PATH_CHARS
+        and clean.count("/") < MAX_PATH_DEPTH
+    ):
+        return clean
     if "\x00" in name:
         raise UnsafePathError(f"path {name!r} contains a NUL byte")
     if len(name) > MAX_PATH_CHARS:
