@@ -13,6 +13,8 @@ Speed matters here (a cold scan is mostly this module), hence:
   ``zlib`` when it is not installed. Both run in gzip mode (``wbits=31``), so each member's
   header, CRC-32 and length trailer are checked by the inflater; members may follow one
   another (multi-member gzip) and zero padding may follow the last one, as in ``gzip``.
+  Each member header is handed to the inflater in one piece (ISA-L misreads headers with
+  optional fields that arrive split, see :func:`_with_whole_header`).
 - tar headers are parsed here (ustar, GNU long names/links, pax path/linkpath/size/uid/gid/
   mtime, global pax headers) straight from the decompressed chunks, about 10x cheaper than
   ``tarfile`` in stream mode. Sparse files are reported as unsupported entries, and the end
@@ -172,33 +174,79 @@ def _inflater() -> tuple[Callable[[int], _Inflate], tuple[type[Exception], ...]]
     return cast(Callable[[int], _Inflate], isal_zlib.decompressobj), (isal_error, zlib.error)
 
 
+_MAX_GZIP_HEADER = 1 << 20
+"""Longest gzip member header accepted (extra field, name and comment; real ones are tiny)."""
+
+
+def _gzip_header_size(buf: bytes) -> int:
+    """Length of the gzip member header at the start of ``buf``; -1 while it is incomplete.
+
+    0 when ``buf`` does not start like a gzip member (the inflater then reports what is wrong).
+    """
+    if len(buf) >= 2 and buf[:2] != _GZIP_MAGIC:
+        return 0
+    if len(buf) < 10:
+        return -1
+    flags, pos = buf[3], 10
+    if flags & 4:  # FEXTRA: two length bytes, then the field
+        if len(buf) < 12:
+            return -1
+        pos = 12 + (buf[10] | buf[11] << 8)
+    for flag in (8, 16):  # FNAME, FCOMMENT: NUL-terminated
+        if flags & flag:
+            end = buf.find(b"\0", pos)
+            if end < 0:
+                return -1
+            pos = end + 1
+    if flags & 2:  # FHCRC
+        pos += 2
+    return pos if len(buf) >= pos else -1
+
+
+def _with_whole_header(read: Callable[[int], bytes], data: bytes) -> bytes:
+    """``data`` extended until it holds a whole gzip member header.
+
+    ISA-L (python-isal 1.9) fails with "Invalid deflate block" or "Incorrect checksum" when a
+    header with optional fields (extra, comment, header CRC) arrives split over two calls, so
+    each member's header is handed over in one piece.
+    """
+    while _gzip_header_size(data) < 0:
+        if len(data) > _MAX_GZIP_HEADER:
+            raise LayerCorruptError(f"gzip member header longer than {_MAX_GZIP_HEADER} bytes")
+        more = read(_IN_CHUNK)
+        if not more:
+            raise LayerCorruptError("gzip stream ends inside a member header (truncated)")
+        data += more
+    return data
+
+
 def _gunzip(read: Callable[[int], bytes], first: bytes) -> Iterator[bytes]:
     """Inflate one or more gzip members (optionally followed by zero padding)."""
     new, errors = _inflater()
-    d = new(31)
     data = first
-    while True:
-        ended = False
-        if not data:
-            data = read(_IN_CHUNK)
-            ended = not data
-        try:
-            out = d.decompress(data, _OUT_CHUNK)
-        except errors as e:
-            raise LayerCorruptError(f"gzip data is corrupt: {e}") from None
-        if ended and not out and not d.eof:
-            raise LayerCorruptError("gzip stream ends before its end marker (truncated)")
-        data = d.unconsumed_tail
-        if out:
-            yield out
-        if d.eof:
-            data = d.unused_data.lstrip(b"\0")
-            while not data:
-                more = read(_IN_CHUNK)
-                if not more:
-                    return
-                data = more.lstrip(b"\0")
-            d = new(31)  # another member follows
+    while True:  # one member per round
+        data = _with_whole_header(read, data)
+        d = new(31)
+        while not d.eof:
+            ended = False
+            if not data:
+                data = read(_IN_CHUNK)
+                ended = not data
+            try:
+                out = d.decompress(data, _OUT_CHUNK)
+            except errors as e:
+                raise LayerCorruptError(f"gzip data is corrupt: {e}") from None
+            if ended and not out and not d.eof:
+                raise LayerCorruptError("gzip stream ends before its end marker (truncated)")
+            data = d.unconsumed_tail
+            if out:
+                yield out
+        data = d.unused_data.lstrip(b"\0")
+        while not data:
+            more = read(_IN_CHUNK)
+            if not more:
+                return
+            data = more.lstrip(b"\0")
 
 
 def _unzstd(read: Callable[[int], bytes], first: bytes) -> Iterator[bytes]:
@@ -257,7 +305,9 @@ class _Decoded:
         self.compressed = 0
         self.total = 0
         self.hash = hashlib.sha256()
-        head = self._read(4)
+        head = b""
+        while len(head) < 4 and (more := self._read(4 - len(head))):  # a stream may return less
+            head += more
         compression = sniff_compression(head)  # the bytes decide, as in containerd
         decode = _gunzip if compression == "gzip" else _unzstd if compression == "zstd" else _plain
         self._chunks = decode(self._read, head)
