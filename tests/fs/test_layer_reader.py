@@ -154,6 +154,16 @@ def test_same_entries_as_tarfile(fmt: int, compression: str) -> None:
         assert ("big-owner", 3_000_000, 2**21) in {(r[0], r[4], r[5]) for r in rows}
 
 
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+def test_same_entries_when_the_blob_trickles_in(compression: str) -> None:
+    """Headers, names and contents split over many tiny reads are put together the same way."""
+    tar = varied(tarfile.PAX_FORMAT)
+    for step in (1, 7, 509):
+        rows, stream = ours(compress(tar, compression), step=step)
+        assert stream.complete and stream.gaps == []
+        assert rows == oracle(tar)
+
+
 def test_pax_overrides_and_global_headers() -> None:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"uid": "4242"}) as t:
