@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from lockgate.inventory.model import OSInfo, Package
-from lockgate.inventory.os.dpkg_copyright import RECORD_KEY
+from lockgate.inventory.os import RECORD_KEY
 from lockgate.inventory.os.eol import eol_for
 from lockgate.inventory.os.release import select_os
 from lockgate.inventory.purl import os_purl

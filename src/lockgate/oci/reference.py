@@ -9,6 +9,7 @@ by ``.``, ``_``, ``__`` or dashes, tags ``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``, d
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -33,24 +34,28 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH}"
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
-_REFERENCE_RE = re.compile(rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?", re.ASCII)
-_TAG_RE = re.compile(_TAG, re.ASCII)
-_DOMAIN_RE = re.compile(_DOMAIN, re.ASCII)
-_PATH_RE = re.compile(_PATH, re.ASCII)
-_IDENTIFIER_RE = re.compile(r"[a-f0-9]{64}")
+_REFERENCE = rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?"
+_IDENTIFIER = r"[a-f0-9]{64}"
+
+
+@functools.cache
+def _rx(pattern: str) -> re.Pattern[str]:
+    """The grammar's patterns, compiled on first use (~4 ms; scans of local layouts never need them)."""
+    return re.compile(pattern, re.ASCII)
+
 _DIGEST_HEX_LEN = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
 def validate_tag(tag: str) -> str:
     """Return ``tag`` if it is a valid tag; raise :class:`InputError` otherwise."""
-    if not _TAG_RE.fullmatch(tag):
+    if not _rx(_TAG).fullmatch(tag):
         raise InputError(f"invalid tag {tag!r}")
     return tag
 
 
 def validate_repository(repository: str) -> str:
     """Return ``repository`` if it is a valid (normalised) repository path; raise otherwise."""
-    if len(repository) > NAME_TOTAL_LENGTH_MAX or not _PATH_RE.fullmatch(repository):
+    if len(repository) > NAME_TOTAL_LENGTH_MAX or not _rx(_PATH).fullmatch(repository):
         raise InputError(f"invalid repository name {repository!r}")
     return repository
 
@@ -98,7 +103,7 @@ class Reference:
             raise InputError("empty image reference")
         if len(text) > 4 * NAME_TOTAL_LENGTH_MAX:
             raise InputError(f"invalid reference {text[:64]!r}...: too long")
-        if _IDENTIFIER_RE.fullmatch(text):
+        if _rx(_IDENTIFIER).fullmatch(text):
             raise InputError(f"invalid reference {text!r}: cannot be a 64-character hexadecimal string")
         # Split off the digest, then the tag (a ':' after the last '/'), before normalising the name.
         rest, at, digest = text.partition("@")
@@ -111,7 +116,7 @@ class Reference:
             raise InputError(f"invalid reference {text!r}: repository name must be lowercase")
         full = f"{domain}/{remainder}"
         canonical = full + (f":{tag}" if tag is not None else "") + (f"@{digest}" if at else "")
-        m = _REFERENCE_RE.fullmatch(canonical)
+        m = _rx(_REFERENCE).fullmatch(canonical)
         if m is None or m.group(1) != full:
             raise InputError(f"invalid reference {text!r}: invalid reference format")
         if len(full) > NAME_TOTAL_LENGTH_MAX:
@@ -123,9 +128,9 @@ class Reference:
         return cls(registry=domain, repository=remainder, tag=tag, digest=digest if at else None)
 
     def __post_init__(self) -> None:
-        if not _DOMAIN_RE.fullmatch(self.registry):
+        if not _rx(_DOMAIN).fullmatch(self.registry):
             raise InputError(f"invalid registry {self.registry!r}")
-        if not _PATH_RE.fullmatch(self.repository):
+        if not _rx(_PATH).fullmatch(self.repository):
             raise InputError(f"invalid repository {self.repository!r}")
         if self.tag is not None:
             validate_tag(self.tag)

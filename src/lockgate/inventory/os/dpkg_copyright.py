@@ -14,9 +14,7 @@ import re
 
 from lockgate.fs.model import EMPTY, AnalysisResult, EntryHint, FileEntry
 from lockgate.inventory.model import Package
-
-RECORD_KEY = ("record", "dpkg-copyright")
-"""Metadata marking a licence record (not an installed package)."""
+from lockgate.inventory.os import RECORD_KEY
 
 _DOC_RE = re.compile(r"^usr/share/doc/([a-z0-9][a-z0-9+.\-]+)/copyright$")
 _LICENSE_RE = re.compile(r"License:([^\n]*)")
