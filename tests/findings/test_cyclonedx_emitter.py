@@ -20,6 +20,8 @@ import pytest
 from lockgate.errors import ConfigError
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
 from lockgate.findings.render import cyclonedx as emitter
+from lockgate.findings.render._common import indented_json
+from lockgate.findings.render.json import render_json
 from lockgate.inventory.model import OSInfo, Package
 from tests.findings.cyclonedx_oracle import comparable, library_licence, render_with_library
 from tests.findings.sample import sample_report
@@ -168,8 +170,14 @@ def test_indented_json_is_json_dumps_with_indent() -> None:
     values: list[object] = [emitter.build_document(r) for r in REPORTS.values()]
     values += [{}, [], {"a": [], "b": {}, "c": [{}]}, 'ünï\u2028"\\\n\x00', 1, 9.8, 1e-7, True, False, None]
     values.append({"nested": [1, [2.5, None, {"k": "v"}]]})
+    values += [(1, "a", (2,)), {1: "int key", "t": (), "f": 1.5}, [Severity.HIGH, FindingKind.SECRET]]
     for value in values:
-        assert emitter.indented_json(value) == json.dumps(value, indent=2)
+        assert indented_json(value) == json.dumps(value, indent=2)
+
+
+def test_json_report_is_json_dumps_with_indent() -> None:
+    for report in REPORTS.values():
+        assert render_json(report) == json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 # --- licence classification: the library's LicenseFactory (SPDX id, expression or name) -----------------

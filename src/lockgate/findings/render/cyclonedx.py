@@ -35,13 +35,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from itertools import pairwise
-from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import Any
 
 from lockgate.errors import ConfigError
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
-from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION
+from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION, indented_json
 from lockgate.inventory.model import Package
 
 SCHEMA_URI = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -494,31 +493,6 @@ def _uuid4() -> str:
     b[8] = (b[8] & 0x3F) | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def indented_json(value: Any, pad: str = "\n") -> str:
-    """Exactly ``json.dumps(value, indent=2)`` for JSON-ready dicts, lists and scalars, in a third to half the time
-    (``json`` falls back to its pure-Python encoder whenever it indents)."""
-    kind = type(value)
-    if kind is str:
-        return _quote(value)
-    inner = pad + "  "
-    if kind is dict:
-        if not value:
-            return "{}"
-        items = [
-            _quote(k) + ": " + (_quote(v) if type(v) is str else indented_json(v, inner)) for k, v in value.items()
-        ]
-        return "{" + inner + ("," + inner).join(items) + pad + "}"
-    if kind is list:
-        if not value:
-            return "[]"
-        return "[" + inner + ("," + inner).join([indented_json(v, inner) for v in value]) + pad + "]"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    return json.dumps(value)  # floats (as json writes them), None
 
 
 def render_cyclonedx(report: ScanReport) -> str:

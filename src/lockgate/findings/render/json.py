@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from lockgate.findings.model import ScanReport
+from lockgate.findings.render._common import indented_json
 
 
 def render_json(report: ScanReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, sort_keys=False) + "\n"
+    """The report as indented JSON (same bytes as ``json.dumps(report.to_dict(), indent=2)``)."""
+    return indented_json(report.to_dict()) + "\n"

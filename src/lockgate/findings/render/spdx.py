@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lockgate.findings.model import ScanReport
-from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION
-from lockgate.findings.render.cyclonedx import indented_json
+from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION, indented_json
 
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.-]")
 
