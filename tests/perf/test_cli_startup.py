@@ -35,6 +35,11 @@ ARGVS = [
     ["scan", "image"],
     ["--cache-dir", "/nonexistent", "verify", "--help"],
     ["--quiet", "sbom", "--no-such-option"],
+    ["scan", "imag"],
+    ["scan", "image", "-h"],
+    ["scan", "--help"],
+    ["scan", "config", "/nonexistent.yaml"],
+    ["db", "status", "-h"],
 ]
 
 
@@ -54,6 +59,9 @@ def test_pruned_tree_behaves_like_full_tree(argv: list[str], tmp_path: Path) -> 
 def test_only_the_named_group_is_built() -> None:
     cmd = _command_for(["-q", "--cache-dir", "/x", "scan", "image", "ref"])
     assert sorted(cmd.commands) == ["scan"]  # type: ignore[attr-defined]
+    assert sorted(cmd.commands["scan"].commands) == ["image"]  # type: ignore[attr-defined]  # just the sub-command
+    typo = _command_for(["scan", "imag"])
+    assert {"image", "fs", "sbom", "config"} <= set(typo.commands["scan"].commands)  # type: ignore[attr-defined]
     assert sorted(_command_for(["--version"]).commands) == []  # type: ignore[attr-defined]
     full = _command_for(["--help"])
     assert {"scan", "db", "cache", "image"} <= set(full.commands)  # type: ignore[attr-defined]
@@ -65,3 +73,39 @@ def test_named_command_falls_back_when_unsure() -> None:
     assert _named_command(["--", "scan"]) is None
     assert _named_command([]) is None
     assert sorted(_command_for(["--config", "x.yaml", "scan"]).commands) != ["scan"]  # type: ignore[attr-defined]
+
+
+_WARM = """
+import atexit, sys
+import lockgate.cli.app as a
+watch = ("lockgate.inventory.os.dpkg", "lockgate.inventory.lang.python", "yaml", "lockgate.fs.layers",
+         "cyclonedx", "license_expression")
+atexit.register(lambda: print("LOADED", sorted(m for m in watch if m in sys.modules), file=sys.stderr))
+a.main(sys.argv[1:])
+"""
+
+
+def test_a_warm_run_loads_no_analyser_code(tmp_path: Path) -> None:
+    """Answered from the layer cache, a scan or sbom run never imports the analysers, YAML or the layer reader."""
+    from tests.fixtures.images import build_image
+
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\n')
+    (root / "app").mkdir()
+    (root / "app/requirements.txt").write_text("requests==2.31.0\n")
+    oci = build_image(tmp_path / "img", root).oci_dir
+    argvs = (
+        ["sbom", f"oci:{oci}", "-f", "cyclonedx"],
+        ["scan", "image", f"oci:{oci}", "--scanners", "pkg,secret", "-f", "json"],
+    )
+    for i, argv in enumerate(argvs):
+        env = {"HOME": str(tmp_path), "LOCKGATE_CACHE_DIR": str(tmp_path / f"cache{i}"), "PATH": "/usr/bin:/bin"}
+        runs = [
+            subprocess.run([sys.executable, "-c", _WARM, *argv], capture_output=True, text=True, env=env, cwd=tmp_path)
+            for _ in range(2)
+        ]
+        assert [r.returncode for r in runs] == [0, 0], runs[1].stderr
+        assert "lockgate.inventory.os.dpkg" in runs[0].stderr  # the cold run did analyse
+        assert "LOADED []" in runs[1].stderr, (argv, runs[1].stderr)
+        assert runs[0].stdout.count("requests") == runs[1].stdout.count("requests") > 0
