@@ -77,18 +77,24 @@ def write_output(text: str | bytes, output: Path | None) -> None:
     parent = output.parent if str(output.parent) else Path()
     if not parent.is_dir():
         raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
-    import tempfile  # here: it imports random/hashlib, which most commands never need
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=parent)
+    # A fresh, exclusive temporary name next to the target (what mkstemp does, without importing
+    # tempfile/random at start-up); mode 0666 minus the umask, as for any ordinary file.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = parent / f".{output.name}.{os.getpid()}.{os.urandom(6).hex()}"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise ConfigError(f"cannot write {output}: no free temporary name in {parent}")
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; reports are ordinary files
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        Path(tmp).replace(output)
+        tmp.replace(output)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
