@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from lockgate.inventory.lang import licenses as lic
 from lockgate.inventory.lang._common import (
@@ -46,31 +44,77 @@ def _deps_from_requires(values: list[str]) -> list[str]:
     return out
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+"""A line that may belong to the header block (``email.feedparser.headerRE``)."""
+
+
+def metadata_headers(content: bytes) -> dict[str, list[str]]:
+    """The header fields of a core-metadata file, by lower-cased name, values in file order.
+
+    Follows ``email.parser.BytesHeaderParser(policy=compat32)``: lines split at CR, LF or CRLF;
+    the block ends at the first line that is not a field, a continuation or a ``From `` line;
+    folded values keep their line breaks. Unlike ``email`` (which turns every non-ASCII byte into
+    U+FFFD), text is decoded as UTF-8, the encoding core metadata prescribes, so ``Café License``
+    stays readable. Hand-written because the ``email`` package costs ~10 ms to import and only
+    these rules are needed; ``tests/inventory/test_lang_metadata.py`` holds it to ``email.parser``.
+    """
+    text = content.decode("utf-8", "replace")
+    fields: dict[str, list[str]] = {}
+    current: list[str] = []
+    for m in _LINE.finditer(text):
+        line = m.group()
+        if not _HEADER_LINE.match(line):
+            break
+        if line[0] in " \t":
+            if current:
+                current.append(line)
+            continue  # a continuation with no field before it is ignored, as by email
+        if current:
+            _store(fields, current)
+            current = []
+        if not line.startswith("From ") and line.find(":") > 0:
+            current = [line]
+    if current:
+        _store(fields, current)
+    return fields
+
+
+def _store(fields: dict[str, list[str]], lines: list[str]) -> None:
+    name, value = lines[0].split(":", 1)
+    fields.setdefault(name.lower(), []).append((value.lstrip(" \t") + "".join(lines[1:])).rstrip("\r\n"))
+
+
 def parse_metadata(content: bytes, col: Collector) -> None:
     """``METADATA`` / ``PKG-INFO`` / ``*.egg-info`` file (core metadata, RFC 822 headers)."""
     if not content.strip():
         raise ParseError("empty metadata file")
-    msg = BytesHeaderParser(policy=compat32).parsebytes(content)
-    name = str(msg.get("Name") or "").strip()
-    version = str(msg.get("Version") or "").strip()
+    headers = metadata_headers(content)
+
+    def first(key: str) -> str:
+        values = headers.get(key.lower())
+        return values[0] if values else ""
+
+    name = first("Name").strip()
+    version = first("Version").strip()
     if not name or not version:
         raise ParseError("metadata has no Name or Version")
     if not _NAME_RE.match(name):
         raise ParseError(f"invalid distribution name {name!r}")
     licenses: list[str] = []
-    expr = str(msg.get("License-Expression") or "").strip()
+    expr = first("License-Expression").strip()
     if expr:
         licenses.append(expr)
     else:
-        declared = lic.normalize(str(msg.get("License") or ""))
+        declared = lic.normalize(first("License"))
         if declared:
             licenses.append(declared)
         else:
-            for c in msg.get_all("Classifier") or []:
+            for c in headers.get("classifier", []):
                 spdx = lic.from_classifier(str(c))
                 if spdx:
                     licenses.append(spdx)
-    deps = _deps_from_requires([str(x) for x in msg.get_all("Requires-Dist") or []])
+    deps = _deps_from_requires(headers.get("requires-dist", []))
     col.add(ECO, pep503(name), version, licenses=licenses, dependencies=deps)
 
 
