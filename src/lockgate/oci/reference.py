@@ -43,6 +43,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
     """The grammar's patterns, compiled on first use (~4 ms; scans of local layouts never need them)."""
     return re.compile(pattern, re.ASCII)
 
+
 _DIGEST_HEX_LEN = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
