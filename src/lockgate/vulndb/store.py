@@ -510,6 +510,7 @@ DEFAULT_MAX_AGE = _dt.timedelta(days=7)
 WARN_AGE = _dt.timedelta(hours=24)
 """``db status`` warns past this age."""
 
+
 def database_age(store: Store, now: _dt.datetime | None = None) -> _dt.timedelta:
     """Time since the database was last built or updated."""
     return (now or _now()) - store.built_at
