@@ -60,3 +60,24 @@ def test_lazy_analyzers_find_what_the_real_ones_find(tmp_path: Path) -> None:
     }
     assert {(p.name, p.version) for p in lazy.packages} >= {("zlib1g", "1:1.2.13.dfsg-1"), ("requests", "2.31.0")}
     assert lazy.os is not None and lazy.os.family == "debian"
+
+
+def test_concurrent_first_use_builds_one_analyzer() -> None:
+    import threading
+
+    spec = next(s for s in SPECS if s.name == "lang-files")
+    lazy = LazyAnalyzer(spec)
+    start = threading.Barrier(4)
+    seen: list[object] = []
+
+    def use() -> None:
+        start.wait()
+        lazy.required(FileEntry(path="app/package.json", size=2))
+        seen.append(lazy.real)
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 4 and all(r is seen[0] for r in seen)

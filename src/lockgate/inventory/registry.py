@@ -14,6 +14,7 @@ is a large part of a warm run's start-up.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,9 @@ def build(spec: AnalyzerSpec) -> Analyzer:
     return factory()
 
 
+_BUILD_LOCK = threading.Lock()
+
+
 class LazyAnalyzer:
     """An analyser proxy: cache-key fields now, the implementation on first real use.
 
@@ -89,11 +93,14 @@ class LazyAnalyzer:
 
     @property
     def real(self) -> Analyzer:
-        """The loaded analyser."""
+        """The loaded analyser (built once, even when two layer threads ask at the same time)."""
         if self._real is None:
-            self._real = build(self.spec)
-            self.required = self._real.required
-            self.analyze = self._real.analyze
+            with _BUILD_LOCK:
+                if self._real is None:
+                    real = build(self.spec)
+                    self.required = real.required
+                    self.analyze = real.analyze
+                    self._real = real
         return self._real
 
     def __getattr__(self, attr: str) -> Any:
