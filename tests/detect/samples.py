@@ -99,8 +99,11 @@ def _gpg_private() -> str:
         return out.stdout.decode()
 
 
-def gpg_agent_keys() -> tuple[str, str]:
-    """The agent's key files (``private-keys-v1.d/*.key``, extended text format): unprotected, protected."""
+def gpg_agent_keys() -> tuple[bytes, bytes]:
+    """The agent's key files (``private-keys-v1.d/*.key``, extended format): unprotected, protected.
+
+    Bytes: the format is line-based text, but quoted S-expression strings may hold 8-bit bytes.
+    """
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "GNUPGHOME": home}
         for pw, uid in (("", "open <o@example.invalid>"), ("pw", "prot <p@example.invalid>")):
@@ -110,9 +113,9 @@ def gpg_agent_keys() -> tuple[str, str]:
                 check=True, capture_output=True, env=env,
             )  # fmt: skip
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], check=False, capture_output=True, env=env)
-        texts = [p.read_text() for p in sorted(Path(home, "private-keys-v1.d").glob("*.key"))]
-    plain = next(t for t in texts if "Key: (private-key " in t)
-    protected = next(t for t in texts if "Key: (protected-private-key " in t)
+        files = [p.read_bytes() for p in sorted(Path(home, "private-keys-v1.d").glob("*.key"))]
+    plain = next(t for t in files if b"Key: (private-key " in t)
+    protected = next(t for t in files if b"Key: (protected-private-key " in t)
     return plain, protected
 
 
@@ -308,9 +311,11 @@ def true_positives() -> tuple[Sample, ...]:
     ]:  # fmt: skip
         body_line = text.splitlines()[1] if not text.startswith("-----BEGIN PGP") else text.splitlines()[2]
         add(rid, f"etc/keys/{rid}.pem", "# key\n" + text, rid, body_line[:40] or text.splitlines()[3][:40])
-    for rid, text in zip(("private-key-gpg-agent", "private-key-gpg-agent-protected"), gpg_agent_keys(), strict=True):
-        key_line = next(line for line in text.splitlines() if line.startswith("Key: ("))
-        add(rid, "root/.gnupg/private-keys-v1.d/0123.key", text, rid, key_line.split(" (", 2)[2][:30])
+    for rid, data in zip(("private-key-gpg-agent", "private-key-gpg-agent-protected"), gpg_agent_keys(), strict=True):
+        key_line = next(line for line in data.split(b"\n") if line.startswith(b"Key: ("))
+        secret = key_line.split(b" (", 2)[2][:30]
+        line = data[: data.index(secret)].count(b"\n") + 1
+        out.append(Sample(rid, "root/.gnupg/private-keys-v1.d/0123.key", data, rid, secret.decode(), line))
     ck = cosign_key()
     add("cosign", "app/cosign.key", ck, "private-key-cosign", ck.splitlines()[1][:40])
     ppk, lines = putty_ppk_v3()
