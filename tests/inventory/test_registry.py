@@ -23,6 +23,8 @@ def test_spec_matches_the_real_analyzer(spec: AnalyzerSpec) -> None:
     for field in ("name", "version", "needs_content", "squash", "max_size"):
         assert getattr(lazy, field) == getattr(real, field), field
     assert lazy.cache_params == (getattr(real, "cache_params", "") or "")
+    if spec.hint is not None:  # a stale hint would hide files from the analyser
+        assert spec.hint == getattr(real, "entry_hint", None)
 
 
 def test_every_language_analyzer_has_a_spec() -> None:
@@ -81,3 +83,17 @@ def test_concurrent_first_use_builds_one_analyzer() -> None:
     for t in threads:
         t.join()
     assert len(seen) == 4 and all(r is seen[0] for r in seen)
+
+
+def test_hinted_analyzers_load_only_when_a_file_matches(tmp_path: Path) -> None:
+    """A tree without rpm, apk or Java files never imports those analysers' modules."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\n')
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    (root / "var/lib/dpkg/status").write_text("Package: a\nStatus: install ok installed\nVersion: 1\n\n")
+    lazies = default_analyzers()
+    analyze_directory(root, lazies, settings=Settings(cache_dir=tmp_path / "cache"))
+    loaded = {a.name for a in lazies if isinstance(a, LazyAnalyzer) and a._real is not None}
+    assert {"os-release", "dpkg"} <= loaded
+    assert not loaded & {"rpm", "rpm-manifest", "apk", "opkg", "lang-java", "dpkg-copyright"}

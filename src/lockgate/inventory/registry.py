@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lockgate.fs.model import EntryHint
+
 if TYPE_CHECKING:
     from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry
 
@@ -35,24 +37,52 @@ class AnalyzerSpec:
     needs_content: bool = True
     squash: bool = True
     cache_params: str = ""
+    hint: EntryHint | None = None
+    """The analyser's ``entry_hint`` when it is fixed: the dispatcher then routes entries to the
+    proxy without loading the module, which is imported only when a matching file turns up."""
 
 
 _MiB = 1024 * 1024
 
+_RPMDB = frozenset(
+    d + f for d in ("var/lib/rpm/", "usr/lib/sysimage/rpm/") for f in ("Packages", "Packages.db", "rpmdb.sqlite")
+)
+
 OS_SPECS: tuple[AnalyzerSpec, ...] = (
     AnalyzerSpec("os-release", 2, 64 * 1024, "lockgate.inventory.os.release:OSReleaseAnalyzer"),
-    AnalyzerSpec("dpkg", 1, None, "lockgate.inventory.os.dpkg:DpkgAnalyzer"),
-    AnalyzerSpec("dpkg-copyright", 1, 4 * _MiB, "lockgate.inventory.os.dpkg_copyright:DpkgCopyrightAnalyzer"),
-    AnalyzerSpec("opkg", 1, None, "lockgate.inventory.os.dpkg:OpkgAnalyzer"),
-    AnalyzerSpec("apk", 1, None, "lockgate.inventory.os.apk:ApkAnalyzer"),
-    AnalyzerSpec("rpm", 2, 1024 * _MiB, "lockgate.inventory.os.rpm.analyzer:RpmAnalyzer"),
-    AnalyzerSpec("rpm-manifest", 1, None, "lockgate.inventory.os.rpm.manifest:RpmManifestAnalyzer"),
-)
+    AnalyzerSpec(
+        "dpkg", 1, None, "lockgate.inventory.os.dpkg:DpkgAnalyzer",
+        hint=EntryHint(paths=frozenset({"var/lib/dpkg/status"}), path_prefixes=("var/lib/dpkg/status.d/",)),
+    ),
+    AnalyzerSpec(
+        "dpkg-copyright", 1, 4 * _MiB, "lockgate.inventory.os.dpkg_copyright:DpkgCopyrightAnalyzer",
+        hint=EntryHint(names=frozenset({"copyright"})),
+    ),
+    AnalyzerSpec(
+        "opkg", 1, None, "lockgate.inventory.os.dpkg:OpkgAnalyzer",
+        hint=EntryHint(paths=frozenset({"usr/lib/opkg/status", "var/lib/opkg/status"})),
+    ),
+    AnalyzerSpec(
+        "apk", 1, None, "lockgate.inventory.os.apk:ApkAnalyzer",
+        hint=EntryHint(paths=frozenset({"lib/apk/db/installed", "usr/lib/apk/db/installed"})),
+    ),
+    AnalyzerSpec("rpm", 2, 1024 * _MiB, "lockgate.inventory.os.rpm.analyzer:RpmAnalyzer", hint=EntryHint(paths=_RPMDB)),
+    AnalyzerSpec(
+        "rpm-manifest", 1, None, "lockgate.inventory.os.rpm.manifest:RpmManifestAnalyzer",
+        hint=EntryHint(paths=frozenset({"var/lib/rpmmanifest/container-manifest-2"})),
+    ),
+)  # fmt: skip
 """Release-file detection and OS package databases (dpkg, opkg, apk, rpm)."""
 
 LANG_SPECS: tuple[AnalyzerSpec, ...] = (
     AnalyzerSpec("lang-files", 1, 64 * _MiB, "lockgate.inventory.lang:files_analyzer"),
-    AnalyzerSpec("lang-java", 1, 160 * _MiB, "lockgate.inventory.lang.java:JavaAnalyzer"),
+    AnalyzerSpec(
+        "lang-java",
+        1,
+        160 * _MiB,
+        "lockgate.inventory.lang.java:JavaAnalyzer",
+        hint=EntryHint(name_suffixes=(".jar", ".war", ".ear", ".jpi", ".hpi", ".par", ".sar", ".kar", ".rar")),
+    ),
     AnalyzerSpec("lang-binary", 1, 256 * _MiB, "lockgate.inventory.lang.binary:BinaryAnalyzer"),
 )
 """Language packages: manifests and lock files, Java archives, executables."""
@@ -73,9 +103,9 @@ _BUILD_LOCK = threading.Lock()
 class LazyAnalyzer:
     """An analyser proxy: cache-key fields now, the implementation on first real use.
 
-    Any attribute beyond the key fields (``required``, ``analyze``, optional hints) loads the
-    analyser and is then copied onto the proxy, so the per-entry calls of a cold walk go
-    straight to the real bound methods.
+    Any attribute beyond the key fields and a fixed ``entry_hint`` (``required``, ``analyze`` ...)
+    loads the analyser and is then copied onto the proxy, so the per-entry calls of a cold walk go
+    straight to the real bound methods. With a hint, that happens only when an entry matches it.
     """
 
     required: Callable[[FileEntry], bool]
@@ -90,6 +120,11 @@ class LazyAnalyzer:
         self.max_size = spec.max_size
         self.cache_params = spec.cache_params
         self._real: Analyzer | None = None
+        if spec.hint is not None:
+            self.entry_hint = spec.hint
+            # the dispatcher binds these once per layer; they load the analyser on the first matching entry
+            self.required = self._load_then_required
+            self.analyze = self._load_then_analyze
 
     @property
     def real(self) -> Analyzer:
@@ -102,6 +137,12 @@ class LazyAnalyzer:
                     self.analyze = real.analyze
                     self._real = real
         return self._real
+
+    def _load_then_required(self, entry: FileEntry) -> bool:
+        return self.real.required(entry)
+
+    def _load_then_analyze(self, entry: FileEntry, content: bytes) -> AnalysisResult:
+        return self.real.analyze(entry, content)
 
     def __getattr__(self, attr: str) -> Any:
         # Only called for attributes not found normally: never for the key fields above.
