@@ -63,3 +63,27 @@ def test_config_default_reaches_the_command(tmp_path) -> None:  # type: ignore[n
     cfg.write_text("scan:\n  image:\n    db_max_age: forever\n")
     r = run("--config", str(cfg), "scan", "image", "x")
     assert r.returncode == 2 and "invalid duration 'forever'" in r.stderr
+
+
+def test_rules_list_covers_every_scanner() -> None:
+    """Misconfiguration, secret (text rules and binary key checks) and malware (bundled YARA) rules, ids unique."""
+    import json as _json
+
+    from lockgate.detect.malware.yararules import load_rules
+    from lockgate.detect.secrets.keyfiles import KEY_CHECK_IDS
+    from lockgate.detect.secrets.rules import BUILTIN_RULES
+    from lockgate.misconfig.rules import all_rules
+
+    res = run("rules", "list", "-f", "json")
+    assert res.returncode == 0, res.stderr
+    rules = _json.loads(res.stdout)
+    ids = [r["id"] for r in rules]
+    assert len(ids) == len(set(ids))
+    by_family: dict[str, set[str]] = {}
+    for r in rules:
+        by_family.setdefault(r["family"], set()).add(r["id"])
+    assert by_family["secret"] == {r.id for r in BUILTIN_RULES} | KEY_CHECK_IDS
+    assert by_family["malware"] == set(load_rules(()).names)
+    assert set().union(*(v for k, v in by_family.items() if k not in ("secret", "malware"))) == set(all_rules())
+    only = run("rules", "list", "--family", "malware")
+    assert only.returncode == 0 and "LG_Test_EICAR" in only.stdout and "aws-access-key-id" not in only.stdout

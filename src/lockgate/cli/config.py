@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from lockgate.cli._common import FORMAT_OPTION, OUTPUT_OPTION, Format, check_format, write_output
 
-rules_app = typer.Typer(help="Misconfiguration rules: list the catalogue.", no_args_is_help=True)
+rules_app = typer.Typer(help="Rules of every scanner: list the catalogue.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration files: propose hardened manifests.", no_args_is_help=True)
 
 
@@ -16,28 +17,75 @@ config_app = typer.Typer(help="Configuration files: propose hardened manifests."
 def rules_list(
     fmt: Format = FORMAT_OPTION,
     family: str | None = typer.Option(
-        None, "--family", help="Only this family: pss, kubernetes, rbac, dockerfile, terraform, image."
+        None,
+        "--family",
+        help="Only this family: pss, kubernetes, rbac, dockerfile, terraform, image (misconfiguration), "
+        "secret or malware.",
     ),
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
-    """Print every misconfiguration rule with id, severity and title (JSON: full metadata)."""
+    """Print every rule (misconfiguration, secret, malware) with id, severity and title (JSON: full metadata).
+
+    The ids are what exceptions, ``secrets.disable_rules`` and findings use.
+    """
     import json
 
     from lockgate.errors import ConfigError
     from lockgate.misconfig.model import FAMILIES
-    from lockgate.misconfig.rules import all_rules
 
     check_format(fmt, {Format.TABLE, Format.JSON}, "rules list")
-    if family is not None and family not in FAMILIES:
-        raise ConfigError(f"unknown rule family {family!r} (use one of: {', '.join(FAMILIES)})")
-    rules = [r for r in all_rules().values() if family is None or r.family == family]
+    families = (*FAMILIES, "secret", "malware")
+    if family is not None and family not in families:
+        raise ConfigError(f"unknown rule family {family!r} (use one of: {', '.join(families)})")
+    rules = [r for r in _catalogue(family) if family is None or r["family"] == family]
     if fmt is Format.JSON:
-        write_output(json.dumps([r.to_dict() for r in rules], indent=2), output)
+        write_output(json.dumps(rules, indent=2), output)
         return
-    w = max(len(r.id) for r in rules) if rules else 2
+    w = max(len(r["id"]) for r in rules) if rules else 2
     lines = [f"{'ID':<{w}}  {'SEVERITY':<8}  {'FAMILY':<10}  TITLE"]
-    lines += [f"{r.id:<{w}}  {r.severity.name:<8}  {r.family:<10}  {r.title}" for r in rules]
+    lines += [f"{r['id']:<{w}}  {r['severity']:<8}  {r['family']:<10}  {r['title']}" for r in rules]
     write_output("\n".join(lines), output)
+
+
+def _catalogue(family: str | None) -> list[dict[str, Any]]:
+    """Rule metadata of the scanners ``family`` selects (all when None), misconfiguration first."""
+    out: list[dict[str, Any]] = []
+    if family not in ("secret", "malware"):
+        from lockgate.misconfig.rules import all_rules
+
+        out += [r.to_dict() for r in all_rules().values()]
+    if family in (None, "secret"):
+        from lockgate.detect.secrets.keyfiles import KEY_CHECKS
+        from lockgate.detect.secrets.rules import BUILTIN_RULES
+
+        seen: set[str] = set()
+        for rule in BUILTIN_RULES:
+            seen.add(rule.id)
+            out.append(
+                {
+                    "id": rule.id,
+                    "title": rule.title,
+                    "severity": rule.severity.name,
+                    "family": "secret",
+                    "description": f"{rule.title} ({rule.category}), found by pattern and keywords in text files.",
+                }
+            )
+        for check in KEY_CHECKS:
+            if check.id not in seen:
+                out.append(
+                    {
+                        "id": check.id,
+                        "title": check.title,
+                        "severity": check.severity.name,
+                        "family": "secret",
+                        "description": f"{check.title}, recognised by its binary structure.",
+                    }
+                )
+    if family in (None, "malware"):
+        from lockgate.detect.malware.yararules import load_rules
+
+        out += load_rules(()).catalogue()
+    return out
 
 
 @config_app.command("fix")
