@@ -7,8 +7,9 @@ The analysers are handed out as :class:`LazyAnalyzer` proxies: the layer cache i
 analyser's name, version and size cap, so a warm re-scan answered from the cache never needs
 the analyser's code. The proxies carry those key fields (:data:`SPECS`, checked against the
 real classes by ``tests/inventory/test_registry.py``) and import the analyser module only when
-a layer actually has to be read — that import (regexes, email/zipfile parsers, purl tables)
-is a large part of a warm run's start-up.
+a layer actually has to be read — that import (regexes, zip/ELF/rpm parsers, format tables)
+is a large part of a warm run's start-up. Where an analyser's entry hint is fixed, the spec
+carries it too, so on a cold run the module loads only when a matching file turns up.
 """
 
 from __future__ import annotations
