@@ -106,8 +106,8 @@ def _b64(value: Any, what: str) -> bytes:
         raise InputError(f"bundle {what} is not base64") from None
 
 
-def parse_keyed_bundle(raw: bytes) -> KeyedBundle:
-    """Parse a bundle with a DSSE envelope; certificate-based bundles are refused (use keyless verification)."""
+def _keyed_document(raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The bundle document and its ``verificationMaterial``, for key-based bundles only."""
     if len(raw) > MAX_BUNDLE_BYTES:
         raise InputError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
     try:
@@ -119,22 +119,33 @@ def parse_keyed_bundle(raw: bytes) -> KeyedBundle:
     material = doc.get("verificationMaterial")
     if not isinstance(material, dict) or "publicKey" not in material:
         raise InputError("bundle is certificate-based (verify it with --trusted-root and identities)")
+    return doc, material
+
+
+def _timestamps(material: dict[str, Any]) -> tuple[bytes, ...]:
+    """The RFC 3161 timestamps of ``verificationMaterial`` (at most 32)."""
+    tvd = material.get("timestampVerificationData") or {}
+    stamps = tvd.get("rfc3161Timestamps") or [] if isinstance(tvd, dict) else []
+    if not isinstance(stamps, list) or len(stamps) > 32:
+        raise InputError("bundle has too many RFC 3161 timestamps")
+    return tuple(_b64(t.get("signedTimestamp") if isinstance(t, dict) else None, "timestamp") for t in stamps)
+
+
+def parse_keyed_bundle(raw: bytes) -> KeyedBundle:
+    """Parse a bundle with a DSSE envelope; certificate-based bundles are refused (use keyless verification)."""
+    doc, material = _keyed_document(raw)
     env = doc.get("dsseEnvelope")
     if not isinstance(env, dict):
         raise InputError("bundle holds no DSSE envelope")
     sigs = env.get("signatures")
     if not isinstance(sigs, list) or not sigs or len(sigs) > 16:
         raise InputError("bundle DSSE envelope needs 1-16 signatures")
-    tvd = material.get("timestampVerificationData") or {}
-    stamps = tvd.get("rfc3161Timestamps") or [] if isinstance(tvd, dict) else []
-    if not isinstance(stamps, list) or len(stamps) > 32:
-        raise InputError("bundle has too many RFC 3161 timestamps")
     hint = material["publicKey"].get("hint", "") if isinstance(material["publicKey"], dict) else ""
     return KeyedBundle(
         payload_type=str(env.get("payloadType", "")),
         payload=_b64(env.get("payload"), "payload"),
         signatures=tuple(_b64(s.get("sig") if isinstance(s, dict) else None, "signature") for s in sigs),
-        timestamps=tuple(_b64(t.get("signedTimestamp") if isinstance(t, dict) else None, "timestamp") for t in stamps),
+        timestamps=_timestamps(material),
         hint=str(hint),
     )
 
@@ -205,29 +216,15 @@ class BlobBundle:
 
 def parse_blob_bundle(raw: bytes) -> BlobBundle:
     """Parse a key-based bundle holding a ``messageSignature`` with a SHA-256 digest."""
-    if len(raw) > MAX_BUNDLE_BYTES:
-        raise InputError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("bundle is not JSON") from None
-    if not isinstance(doc, dict) or not str(doc.get("mediaType", "")).startswith("application/vnd.dev.sigstore.bundle"):
-        raise InputError("not a Sigstore bundle")
-    material = doc.get("verificationMaterial")
-    if not isinstance(material, dict) or "publicKey" not in material:
-        raise InputError("bundle is certificate-based (verify it with --trusted-root and identities)")
+    doc, material = _keyed_document(raw)
     ms = doc.get("messageSignature")
     if not isinstance(ms, dict):
         raise InputError("bundle holds no messageSignature")
     md = ms.get("messageDigest")
     if not isinstance(md, dict) or md.get("algorithm") != "SHA2_256":
         raise InputError("bundle messageDigest must be SHA2_256")
-    tvd = material.get("timestampVerificationData") or {}
-    stamps = tvd.get("rfc3161Timestamps") or [] if isinstance(tvd, dict) else []
-    if not isinstance(stamps, list) or len(stamps) > 32:
-        raise InputError("bundle has too many RFC 3161 timestamps")
     return BlobBundle(
         digest=_b64(md.get("digest"), "messageDigest"),
         signature=_b64(ms.get("signature"), "signature"),
-        timestamps=tuple(_b64(t.get("signedTimestamp") if isinstance(t, dict) else None, "timestamp") for t in stamps),
+        timestamps=_timestamps(material),
     )
