@@ -39,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _lockgate import lockgate_argv  # noqa: E402
 from tests.accuracy._images import ensure_python_node_image  # noqa: E402
 from tests.accuracy._oracle import debian_lines, iter_osv  # noqa: E402
 from tests.accuracy._trivydb import debian_buckets, fixture, write_trivy_cache  # noqa: E402
@@ -92,10 +93,7 @@ def main() -> int:
     try:
         db = work / "lockgate.db"
         feeds = [CORPUS / "debian-dsa", CORPUS / "osv/pypi", CORPUS / "osv/go"]
-        # Like an installed package (pip compiles .pyc on install): bytecode caching on, even when the
-        # environment sets PYTHONDONTWRITEBYTECODE; the .pyc files go to the scratch dir, not the checkout.
-        lockgate_bin = ["env", "-u", "PYTHONDONTWRITEBYTECODE", f"PYTHONPYCACHEPREFIX={work / 'pycache'}",
-                        sys.executable, "-m", "lockgate"]  # fmt: skip
+        lockgate_bin = lockgate_argv(work)  # with a bytecode cache, as an installed package runs
         subprocess.run([*lockgate_bin, "db", "import", "--db", str(db), *map(str, feeds)], check=True,
                        capture_output=True)  # fmt: skip
         doc = fixture(debian_buckets(debian_lines(CORPUS, "bullseye")), iter_osv(feeds[1]), iter_osv(feeds[2]))
