@@ -10,8 +10,10 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import subprocess
 import sys
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 
 from lockgate.errors import ConfigError
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
+from lockgate.findings.render import _licence_data as licence_data
 from lockgate.findings.render import cyclonedx as emitter
 from lockgate.findings.render._common import indented_json
 from lockgate.findings.render.json import render_json
@@ -187,33 +190,90 @@ def test_data_files_are_where_the_libraries_read_them() -> None:
     from cyclonedx.schema._res import SPDX_JSON
     from license_expression import vendored_scancode_licensedb_index_location
 
-    assert emitter._library_file(*emitter.SPDX_IDS_FILE) == Path(SPDX_JSON)
-    assert emitter._library_file(*emitter.EXPRESSION_INDEX_FILE) == Path(vendored_scancode_licensedb_index_location)
+    assert licence_data.library_file(*licence_data.SPDX_IDS_FILE) == Path(SPDX_JSON)
+    index = licence_data.library_file(*licence_data.EXPRESSION_INDEX_FILE)
+    assert index == Path(vendored_scancode_licensedb_index_location)
     with pytest.raises(ConfigError, match="missing"):
-        emitter._library_file("cyclonedx", "no/such/file.json")
+        licence_data.library_file("cyclonedx", "no/such/file.json")
+
+
+_LIBRARY_WORD = re.compile(r"[^\s()]+|[()]")  # license-expression's tokenizer
 
 
 def test_symbol_table_is_license_expressions() -> None:
     from license_expression import get_spdx_licensing
 
-    want: dict[tuple[str, ...], bool] = {}
+    want: dict[str, bool] = {}
     for key, symbol in get_spdx_licensing().known_symbols.items():
         for name in (key, *getattr(symbol, "aliases", ())):
-            want[tuple(emitter._WORD.findall(" ".join(name.split()).lower()))] = bool(symbol.is_exception)
+            want[" ".join(_LIBRARY_WORD.findall(" ".join(name.split()).lower()))] = bool(symbol.is_exception)
     symbols, longest = emitter.expression_symbols()
     assert symbols == want
-    assert longest == max(map(len, want)) > 1  # some aliases have spaces ("GPL 2.0")
+    assert longest == max(s.count(" ") + 1 for s in want) > 1  # some aliases have spaces ("GPL 2.0")
     # The fast reading of the index is the same as json.loads's, and falls back to it on any doubt.
-    text = emitter._library_file(*emitter.EXPRESSION_INDEX_FILE).read_text()
+    text = licence_data.library_file(*licence_data.EXPRESSION_INDEX_FILE).read_text()
     escaped = text.replace('"389-exception"', '"389\\u002dexception"', 1)
-    assert emitter.index_entries(text) == emitter.index_entries(escaped)
+    assert licence_data.index_entries(text) == licence_data.index_entries(escaped)
+
+
+def _library_tables() -> licence_data.Tables:
+    return licence_data.build_tables(
+        licence_data.library_file(*licence_data.SPDX_IDS_FILE).read_bytes(),
+        licence_data.library_file(*licence_data.EXPRESSION_INDEX_FILE).read_bytes(),
+    )
+
+
+def test_shipped_tables_are_current() -> None:
+    """The shipped copy is what the installed libraries' files give (else regenerate it, see ``_licence_data``)."""
+    shipped = json.loads(licence_data.SHIPPED.read_bytes())
+    for spec in (licence_data.SPDX_IDS_FILE, licence_data.EXPRESSION_INDEX_FILE):
+        data = licence_data.library_file(*spec).read_bytes()
+        assert shipped["sources"]["/".join(spec)] == [len(data), zlib.crc32(data)]
+    ids, symbols, longest = _library_tables()
+    assert (shipped["spdx_ids"], shipped["symbols"], shipped["longest"]) == (ids, symbols, longest)
+    assert len(ids) > 700 and len(symbols) > 2000
+    licence_data.tables.cache_clear()
+    try:
+        assert licence_data.tables()[1] is not symbols  # taken from the shipped file...
+        assert licence_data.tables() == (ids, symbols, longest)  # ... with the same content
+    finally:
+        licence_data.tables.cache_clear()
+
+
+@pytest.mark.parametrize("damage", ["stale", "corrupt", "missing"])
+def test_tables_are_built_from_the_libraries_when_the_shipped_copy_does_not_match(
+    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = json.loads(licence_data.SHIPPED.read_bytes())
+    fake = tmp_path / "licence-tables.json"
+    if damage == "stale":  # an upgraded library: other bytes; the shipped tables must not be used
+        shipped["sources"]["/".join(licence_data.EXPRESSION_INDEX_FILE)][1] ^= 1
+        shipped["symbols"] = {"mit": False}
+        fake.write_text(json.dumps(shipped))
+    elif damage == "corrupt":
+        fake.write_text('{"sources": ')
+    monkeypatch.setattr(licence_data, "SHIPPED", fake)
+    licence_data.tables.cache_clear()
+    try:
+        assert licence_data.tables() == _library_tables()
+        assert emitter.is_spdx_expression("GPL-2.0-only WITH Classpath-exception-2.0 OR Apache-2.0")
+    finally:
+        licence_data.tables.cache_clear()
+
+
+def test_licence_words_are_the_librarys_tokens() -> None:
+    rnd = random.Random(3)
+    alphabet = ["a", "B", "-", "+", ".", "(", ")", " ", "\t", "\n", "\u00a0", "\u2003", "\x1c", "\x85", "ü", ","]
+    texts = ["", "()", " ( MIT)OR(GPL-2.0 )", "GPL 2.0+", *("".join(rnd.choices(alphabet, k=12)) for _ in range(5000))]
+    for text in texts:
+        assert licence_data.words(text) == _LIBRARY_WORD.findall(text), repr(text)
 
 
 def _classification_cases() -> list[str]:
     symbols, _ = emitter.expression_symbols()
-    names = sorted(" ".join(k) for k in symbols)
-    licences = [n for n in names if not symbols[tuple(n.split())]]
-    exceptions = [n for n in names if symbols[tuple(n.split())]]
+    names = sorted(symbols)
+    licences = [n for n in names if not symbols[n]]
+    exceptions = [n for n in names if symbols[n]]
     cases = set(names) | set(emitter.spdx_ids().values()) | {n.upper() for n in names[::7]}
     rnd = random.Random(20261129)
     junk = ["AND", "or", "With", "(", ")", "GPL", "2.0", "GPL 2.0", "public-domain", "/", "+", ",", "NOT", ""]
@@ -278,6 +338,65 @@ def test_canonical_purl_shortcut_never_disagrees_with_packageurl() -> None:
     assert taken > 1000
     for purl in (DEB.purl, "pkg:pypi/python-dateutil@2.9.0.post0", "pkg:golang/github.com/x/y@v1.2.3"):
         assert emitter._is_canonical_purl(purl)
+
+
+_SEG = r"(?:[A-Za-z0-9._~-]|%2B)+"
+_VALUE = r"(?:[A-Za-z0-9._~:-]|%2B)+"
+_PLAIN_PURL = re.compile(  # the regular expression the string check replaced
+    rf"pkg:(?P<type>[a-z]+)/(?P<path>{_SEG}(?:/{_SEG})*)@{_VALUE}"
+    rf"(?:\?(?P<qualifiers>[a-z][a-z0-9._-]*={_VALUE}(?:&[a-z][a-z0-9._-]*={_VALUE})*))?"
+)
+
+
+def _regex_is_canonical_purl(text: str) -> bool:
+    m = _PLAIN_PURL.fullmatch(text)
+    if m is None or m["type"] not in emitter._PLAIN_TYPES:
+        return False
+    path, type_ = m["path"], m["type"]
+    if type_ in emitter._LOWERED_TYPES and (path != path.lower() or "%" in path or (type_ == "pypi" and "_" in path)):
+        return False
+    if m["qualifiers"]:
+        keys = [kv.partition("=")[0] for kv in m["qualifiers"].split("&")]
+        return all(a < b for a, b in itertools.pairwise(keys))
+    return True
+
+
+def test_canonical_purl_check_is_the_regular_expression() -> None:
+    rnd = random.Random(11)
+    odd = ["%2B", "%2b", "%", "_", ":", "~", "#", " ", "é", "/", "@", "?", "&", "=", "A", ""]
+
+    def part(n: int) -> str:
+        return "".join(rnd.choice(odd) if rnd.random() < 0.1 else rnd.choice("abz019.-") for _ in range(n))
+
+    texts = []
+    for _ in range(30000):
+        text = rnd.choice(["pkg:", "pkg:", "pkg:", "Pkg:", ""]) + rnd.choice(
+            ["deb", "npm", "pypi", "PyPI", "golang", "x"]
+        )
+        text += (
+            "/" + "/".join(part(rnd.randint(0, 5)) for _ in range(rnd.randint(1, 3))) + "@" + part(rnd.randint(0, 6))
+        )
+        if rnd.random() < 0.6:
+            keys = rnd.choices(["arch", "distro", "epoch", "Key", "1k", "k.-_9", "", "a"], k=rnd.randint(1, 3))
+            text += "?" + "&".join(f"{k}={part(3)}" for k in keys)
+        texts.append(text)
+    texts += [DEB.purl, "pkg:deb/debian/a@1?arch=x&arch=y", "pkg:deb/debian/a@1?", "pkg:deb//a@1", "pkg:deb/a@1@2"]
+    agree = [emitter._is_canonical_purl(t) == _regex_is_canonical_purl(t) for t in texts]
+    assert all(agree), [t for t, ok in zip(texts, agree, strict=True) if not ok][:5]
+    assert 1000 < sum(map(emitter._is_canonical_purl, texts)) < len(texts) / 2
+
+
+def test_cvss_prefix_is_stripped_as_the_librarys_expression() -> None:
+    rnd = random.Random(5)
+    pieces = ["CVSS:", "3", ".", "1", "0", "\u0663", "/", "AV:N", "x", ""]
+    vectors = ["".join(rnd.choices(pieces, k=rnd.randint(0, 6))) for _ in range(5000)] + [V31, "CVSS:3.1", "CVSS:3."]
+    for prefix, pattern in (
+        ("CVSS:2.", r"^CVSS:2\.\d/?"),
+        ("CVSS:3.", r"^CVSS:3\.\d/?"),
+        ("CVSS:4.", r"^CVSS:4\.\d/?"),
+    ):
+        for vector in vectors:
+            assert emitter._strip_cvss_prefix(vector, prefix) == re.sub(pattern, "", vector), vector
 
 
 def test_rendering_imports_no_sbom_library() -> None:

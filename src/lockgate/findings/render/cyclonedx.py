@@ -16,8 +16,9 @@ Licences are classified as the library's ``LicenseFactory`` does — an SPDX id
 (case-insensitively, from the library's own SPDX id list) becomes ``license.id``, a
 valid SPDX expression (license-expression's grammar and symbol table: SPDX keys and
 aliases from its vendored ScanCode index, ``WITH`` only before an exception) becomes
-``expression``, anything else ``license.name`` — reading the libraries' data files,
-once per process and only when needed, instead of importing them. Purls are written as
+``expression``, anything else ``license.name`` — with tables built from the libraries' data
+files, shipped precomputed and checked against the installed files (``_licence_data``), instead
+of importing the libraries. Purls are written as
 packageurl-python normalises them (a quick check lets lockgate's own, already normal purls
 through; one that does not parse is left out, as before).
 
@@ -28,27 +29,20 @@ drew a random one), and an affected package with no known version is listed with
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-from lockgate.errors import ConfigError
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
 from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION, indented_json
+from lockgate.findings.render._licence_data import tables
+from lockgate.findings.render._licence_data import words as licence_words
 from lockgate.inventory.model import Package
 
 SCHEMA_URI = "http://cyclonedx.org/schema/bom-1.6.schema.json"
-
-# Where the libraries keep the data their licence classification uses (``cyclonedx.schema._res.SPDX_JSON``,
-# ``license_expression.vendored_scancode_licensedb_index_location``; a test checks these stay the same).
-SPDX_IDS_FILE = ("cyclonedx", "schema/_res/spdx.SNAPSHOT.schema.json")
-EXPRESSION_INDEX_FILE = ("license_expression", "data/scancode-licensedb-index.json")
 
 _SEV = {
     Severity.CRITICAL: "critical",
@@ -57,80 +51,31 @@ _SEV = {
     Severity.LOW: "low",
     Severity.UNKNOWN: "unknown",
 }
-# CVSS version → (CycloneDX rating method, the vector prefix the library strips for it).
+# CVSS version → (CycloneDX rating method, the vector prefix the library strips: it and one digit, then "/").
 _CVSS_METHOD = {
-    "2": ("CVSSv2", re.compile(r"^CVSS:2\.\d/?")),
-    "3.0": ("CVSSv3", re.compile(r"^CVSS:3\.\d/?")),
-    "3.1": ("CVSSv31", re.compile(r"^CVSS:3\.\d/?")),
-    "4.0": ("CVSSv4", re.compile(r"^CVSS:4\.\d/?")),
+    "2": ("CVSSv2", "CVSS:2."),
+    "3.0": ("CVSSv3", "CVSS:3."),
+    "3.1": ("CVSSv31", "CVSS:3."),
+    "4.0": ("CVSSv4", "CVSS:4."),
 }
 _OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
-
-# license-expression's word tokenizer: runs of anything but white space and parentheses, or one parenthesis.
-_WORD = re.compile(r"[^\s()]+|[()]")
 _KEYWORDS = frozenset({"and", "or", "with", "(", ")"})
 
 
-def _library_file(package: str, relative: str) -> Path:
-    """A data file shipped inside an installed package, found without importing the package."""
-    from importlib.util import find_spec
-
-    spec = find_spec(package)
-    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-        path = Path(folder, relative)
-        if path.is_file():
-            return path
-    raise ConfigError(f"{package}: data file {relative} is missing; reinstall lockgate's dependencies")
-
-
-@cache
 def spdx_ids() -> dict[str, str]:
     """Lower-cased SPDX licence and exception ids → their canonical spelling (the library's list)."""
-    data = json.loads(_library_file(*SPDX_IDS_FILE).read_bytes())
-    return {i.lower(): i for i in data.get("enum", [])}
+    return tables()[0]
 
 
-@cache
-def expression_symbols() -> tuple[dict[tuple[str, ...], bool], int]:
-    """license-expression's SPDX symbols as lower-cased word tuples → ``is_exception``, and the longest in words.
+def expression_symbols() -> tuple[dict[str, bool], int]:
+    """license-expression's SPDX symbols (lower-cased words joined by a space) → ``is_exception``, and the
+    longest in words.
 
     As ``license_expression.get_spdx_licensing()``: each ScanCode index entry with an SPDX key
     contributes that key and its other SPDX keys (aliases, which may contain spaces).
     """
-    symbols: dict[tuple[str, ...], bool] = {}
-    for key, others, exception in index_entries(_library_file(*EXPRESSION_INDEX_FILE).read_text(encoding="utf-8")):
-        for name in (key, *others):
-            if not name:
-                continue
-            lowered = name.lower()
-            words = tuple(_WORD.findall(" ".join(lowered.split()))) if _SPLITS.search(lowered) else (lowered,)
-            if words:
-                symbols[words] = exception
-    return symbols, max(map(len, symbols), default=1)
-
-
-_SPLITS = re.compile(r"[\s()]")
-_INDEX_ENTRY = re.compile(
-    r'"spdx_license_key": "([^"\\]*)",\s*"other_spdx_license_keys": \[([^\]\\]*)\],\s*"is_exception": (true|false)'
-)
-_QUOTED = re.compile(r'"([^"]*)"')
-
-
-def index_entries(text: str) -> list[tuple[str, list[str], bool]]:
-    """(SPDX key, other SPDX keys, is_exception) of each ScanCode index entry that has an SPDX key.
-
-    A regular expression reads the index in a quarter of ``json.loads``'s time; it is used only
-    when it provably saw every entry (no escapes, one match per non-null ``spdx_license_key``).
-    """
-    if "\\" not in text:
-        found = _INDEX_ENTRY.findall(text)
-        if len(found) + text.count('"spdx_license_key": null') == text.count('"spdx_license_key"'):
-            return [(key, _QUOTED.findall(others), exc == "true") for key, others, exc in found if key]
-    return [
-        (e["spdx_license_key"], list(e.get("other_spdx_license_keys") or ()), bool(e.get("is_exception", False)))
-        for e in json.loads(text)
-        if e.get("spdx_license_key")
-    ]
+    _, symbols, longest = tables()
+    return symbols, longest
 
 
 def is_spdx_expression(text: str) -> bool:
@@ -142,12 +87,12 @@ def is_spdx_expression(text: str) -> bool:
     error); then boolean.py's parser runs, quirks included (``A AND B AND`` passes, ``A AND`` fails).
     """
     symbols, longest = expression_symbols()
-    words = _WORD.findall(text.lower())
+    words = licence_words(text.lower())
     tokens: list[tuple[str, bool]] = []  # (kind, is_exception): kind is "sym" or a keyword
     i = 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
-            exception = symbols.get(tuple(words[i : i + n]))
+            exception = symbols.get(words[i] if n == 1 else " ".join(words[i : i + n]))
             if exception is not None:
                 tokens.append(("sym", exception))
                 i += n
@@ -301,14 +246,11 @@ def _properties(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"name": n, "value": v} for n, v in sorted(set(pairs))]
 
 
-# Purls that packageurl-python would write back unchanged (lockgate builds its purls with it): a common
-# type, segments of unreserved characters (and "%2B"), a version, sorted lower-case qualifier keys.
-_SEG = r"(?:[A-Za-z0-9._~-]|%2B)+"
-_VALUE = r"(?:[A-Za-z0-9._~:-]|%2B)+"
-_PLAIN_PURL = re.compile(
-    rf"pkg:(?P<type>[a-z]+)/(?P<path>{_SEG}(?:/{_SEG})*)@{_VALUE}"
-    rf"(?:\?(?P<qualifiers>[a-z][a-z0-9._-]*={_VALUE}(?:&[a-z][a-z0-9._-]*={_VALUE})*))?"
-)
+# Purls that packageurl-python would write back unchanged (lockgate builds its purls the same way): a
+# common type, segments of unreserved characters (and "%2B"), a version, sorted lower-case qualifier keys.
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-"
+_KEY_START = "abcdefghijklmnopqrstuvwxyz"
+_KEY_CHARS = _KEY_START + "0123456789._-"
 _PLAIN_TYPES = frozenset(
     {"alpm", "apk", "cargo", "cocoapods", "composer", "conda", "deb", "gem", "generic", "github", "golang", "hex"}
     | {"maven", "npm", "nuget", "pypi", "rpm", "swift"}
@@ -316,16 +258,31 @@ _PLAIN_TYPES = frozenset(
 _LOWERED_TYPES = frozenset({"alpm", "apk", "composer", "github", "hex", "npm", "pypi"})  # names lower-cased
 
 
+def _plain(part: str, extra: str = "") -> bool:
+    """Non-empty, of unreserved characters (plus ``extra``) and ``%2B`` only (``not s.strip(chars)``: all in chars)."""
+    return bool(part) and not part.replace("%2B", "").strip(_UNRESERVED + extra)
+
+
 def _is_canonical_purl(text: str) -> bool:
     """A quick, conservative check that ``PackageURL.from_string(text).to_string() == text``."""
-    m = _PLAIN_PURL.fullmatch(text)
-    if m is None or m["type"] not in _PLAIN_TYPES:
+    if not text.startswith("pkg:"):
         return False
-    path = m["path"]
-    if m["type"] in _LOWERED_TYPES and (path != path.lower() or "%" in path or (m["type"] == "pypi" and "_" in path)):
+    head, at, tail = text[4:].partition("@")
+    type_, slash, path = head.partition("/")
+    if not at or not slash or type_ not in _PLAIN_TYPES or not all(map(_plain, path.split("/"))):
         return False
-    if m["qualifiers"]:
-        keys = [kv.partition("=")[0] for kv in m["qualifiers"].split("&")]
+    version, question, qualifiers = tail.partition("?")
+    if not _plain(version, ":"):
+        return False
+    if type_ in _LOWERED_TYPES and (path != path.lower() or "%" in path or (type_ == "pypi" and "_" in path)):
+        return False
+    if question:
+        keys: list[str] = []
+        for pair in qualifiers.split("&"):
+            key, _, value = pair.partition("=")
+            if not key or key[0] not in _KEY_START or key.strip(_KEY_CHARS) or not _plain(value, ":"):
+                return False
+            keys.append(key)
         return all(a < b for a, b in pairwise(keys))
     return True
 
@@ -368,12 +325,20 @@ def _component(p: Package, ref: str, report: ScanReport) -> dict[str, Any]:
     return c
 
 
+def _strip_cvss_prefix(vector: str, prefix: str) -> str:
+    """The vector without ``prefix``, its next character (a digit) and a ``/`` after it (regex ``^CVSS:3\\.\\d/?``)."""
+    n = len(prefix)
+    if vector.startswith(prefix) and len(vector) > n and vector[n].isdecimal():
+        return vector[n + 2 :] if vector[n + 1 : n + 2] == "/" else vector[n + 1 :]
+    return vector
+
+
 def _ratings(f: Finding) -> list[dict[str, Any]]:
     """The severity rating first, then CVSS ratings by score, method and vector (the library's order)."""
     cvss: dict[tuple[float, str, str], dict[str, Any]] = {}
     for version, given, score in f.cvss:
-        method, prefix = _CVSS_METHOD.get(version, ("other", None))
-        vector = prefix.sub("", given) if given and prefix is not None else given
+        method, prefix = _CVSS_METHOD.get(version, ("other", ""))
+        vector = _strip_cvss_prefix(given, prefix) if given and prefix else given
         value = float(str(score))
         cvss[(value, method, vector)] = {"method": method, "score": value, "vector": vector}
     severity = {"severity": _SEV[f.severity], "source": {"name": f.severity_source or "lockgate"}}
