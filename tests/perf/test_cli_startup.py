@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lockgate.cli.app import _command_for, _named_command
+from lockgate.cli.tree import _command_for, _named_command
 
 _RUN = """
 import sys, typer
-import lockgate.cli.app as a
+import lockgate.cli.app as a, lockgate.cli.tree as t
 if sys.argv[1] == "full":
-    a._command_for = lambda args: typer.main.get_command(a.app)
+    t._command_for = lambda args: typer.main.get_command(t.app)
 a.main(sys.argv[2:])
 """
 
@@ -79,7 +79,7 @@ _WARM = """
 import atexit, sys
 import lockgate.cli.app as a
 watch = ("lockgate.inventory.os.dpkg", "lockgate.inventory.lang.python", "yaml", "lockgate.fs.layers",
-         "cyclonedx", "license_expression")
+         "cyclonedx", "license_expression", "typer", "click")
 atexit.register(lambda: print("LOADED", sorted(m for m in watch if m in sys.modules), file=sys.stderr))
 a.main(sys.argv[1:])
 """

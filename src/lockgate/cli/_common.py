@@ -1,115 +1,48 @@
-"""Shared CLI plumbing: global state, output formats, writing results safely."""
+"""Typer-facing CLI plumbing: the shared ``--format``/``--output`` options and usage-error tidying.
+
+Everything that needs no CLI framework lives in :mod:`lockgate.cli._output` and is re-exported here.
+"""
 
 from __future__ import annotations
 
-import enum
-import json
-import os
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from lockgate.config import Settings
-from lockgate.errors import ConfigError
+from lockgate.cli._output import (
+    Format,
+    State,
+    check_format,
+    check_output,
+    echo_err,
+    is_tty,
+    make_state,
+    settings,
+    write_json,
+    write_output,
+)
 
 if TYPE_CHECKING:
     import click
 
-
-class Format(enum.StrEnum):
-    """Output formats; commands accept the subset that makes sense for them."""
-
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    CYCLONEDX = "cyclonedx"
-    SPDX = "spdx"
-    JUNIT = "junit"
-    HTML = "html"
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """What the global options resolved to; stored in ``ctx.obj``."""
-
-    settings: Settings
-
-
-def settings(ctx: typer.Context) -> Settings:
-    """The resolved global settings for this invocation."""
-    root = ctx.find_root()
-    obj = root.obj
-    if isinstance(obj, State):
-        return obj.settings
-    return Settings()
-
-
-def check_format(fmt: Format, allowed: set[Format], command: str) -> None:
-    """Raise a usage error when ``fmt`` is not one of ``allowed`` for ``command``."""
-    if fmt not in allowed:
-        names = ", ".join(sorted(f.value for f in allowed))
-        raise ConfigError(f"{command} does not support --format {fmt.value} (use one of: {names})")
-
-
-def check_output(output: Path | None) -> None:
-    """Fail early (usage error) when ``output`` cannot be written, before a command does its work."""
-    if output is None or str(output) == "-":
-        return
-    parent = output.parent if str(output.parent) else Path()
-    if not parent.is_dir():
-        raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
-    if output.is_dir():
-        raise ConfigError(f"cannot write {output}: it is a directory")
-
-
-def write_output(text: str | bytes, output: Path | None) -> None:
-    """Write to stdout, or atomically to ``output`` (never a half-written file)."""
-    data = text.encode() if isinstance(text, str) else text
-    if output is None or str(output) == "-":
-        sys.stdout.buffer.write(data)
-        if data and not data.endswith(b"\n"):
-            sys.stdout.buffer.write(b"\n")
-        sys.stdout.flush()
-        return
-    parent = output.parent if str(output.parent) else Path()
-    if not parent.is_dir():
-        raise ConfigError(f"cannot write {output}: directory {parent} does not exist")
-    # A fresh, exclusive temporary name next to the target (what mkstemp does, without importing
-    # tempfile/random at start-up); mode 0666 minus the umask, as for any ordinary file.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    for _ in range(100):
-        tmp = parent / f".{output.name}.{os.getpid()}.{os.urandom(6).hex()}"
-        try:
-            fd = os.open(tmp, flags, 0o666)
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise ConfigError(f"cannot write {output}: no free temporary name in {parent}")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        tmp.replace(output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def is_tty() -> bool:
-    """True when stderr is an interactive terminal (progress bars only then)."""
-    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
-
+__all__ = [
+    "FORMAT_OPTION",
+    "OUTPUT_OPTION",
+    "Format",
+    "State",
+    "check_format",
+    "check_output",
+    "echo_err",
+    "hide_unset_envvars",
+    "is_tty",
+    "make_state",
+    "settings",
+    "write_json",
+    "write_output",
+]
 
 FORMAT_OPTION = typer.Option(Format.TABLE, "--format", "-f", help="Output format.", case_sensitive=False)
 OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write the result to FILE instead of stdout.")
-
-
-def write_json(doc: Any, output: Path | None) -> None:
-    """Write ``doc`` as indented JSON (one trailing newline) to stdout or ``output``."""
-    write_output(json.dumps(doc, indent=2) + "\n", output)
 
 
 def hide_unset_envvars(command: click.Command) -> None:
