@@ -15,9 +15,14 @@ from pathlib import Path
 
 
 def lockgate_argv(work: Path) -> list[str]:
-    """The argv prefix that runs lockgate with a bytecode cache under ``work``."""
-    return ["env", "-u", "PYTHONDONTWRITEBYTECODE", f"PYTHONPYCACHEPREFIX={work / 'pycache'}",
-            sys.executable, "-m", "lockgate"]  # fmt: skip
+    """The argv prefix that runs lockgate with a bytecode cache under ``work``.
+
+    The installed ``lockgate`` console script (what users run) when it sits next to this
+    interpreter, else ``python -m lockgate``.
+    """
+    script = Path(sys.executable).parent / "lockgate"
+    run = [str(script)] if script.is_file() else [sys.executable, "-m", "lockgate"]
+    return ["env", "-u", "PYTHONDONTWRITEBYTECODE", f"PYTHONPYCACHEPREFIX={work / 'pycache'}", *run]
 
 
 def lockgate_cmd(work: Path) -> str:
@@ -27,6 +32,6 @@ def lockgate_cmd(work: Path) -> str:
 
 def prime(work: Path) -> None:
     """Compile every lockgate module once into the scratch bytecode cache."""
-    env_argv = lockgate_argv(work)[:4]
+    env_argv = lockgate_argv(work)[:4]  # env -u VAR PREFIX=...
     subprocess.run([*env_argv, sys.executable, "-m", "compileall", "-q", str(Path(__file__).parent.parent / "src")],
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
