@@ -18,8 +18,9 @@ import datetime as _dt
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from lockgate.errors import InputError
 from lockgate.findings.model import CoverageGap, Finding, FindingKind, FixStatus, Location
@@ -40,24 +41,21 @@ _RPM_DISTROS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(msgspec.Struct, frozen=True):
     """Findings plus what could not be matched, and why."""
 
     findings: tuple[Finding, ...]
     gaps: tuple[CoverageGap, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
+class _Hit(msgspec.Struct, frozen=True):
     rid: int
     advisory: Advisory
     entry: Mapping[str, Any]
     match: RangeMatch
 
 
-@dataclass(frozen=True, slots=True)
-class _GroupFacts:
+class _GroupFacts(msgspec.Struct, frozen=True):
     """What a finding takes from its advisories; the same for every version of a package."""
 
     rating: Rating

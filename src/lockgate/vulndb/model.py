@@ -11,8 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
+
+from lockgate._internal.structs import PartialEq
 
 DEBIAN_CODENAMES: Mapping[str, str] = {
     "woody": "3.0",
@@ -118,22 +121,22 @@ def normalize_name(ecosystem: str, name: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     """One OSV range event: ``kind`` is introduced, fixed, last_affected or limit."""
 
     kind: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(PartialEq, frozen=True):
     """An OSV range: ECOSYSTEM, SEMVER or GIT, with its ordered events."""
+
+    _uncompared = frozenset({"database_specific"})
 
     type: str
     events: tuple[Event, ...]
     repo: str = ""
-    database_specific: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    database_specific: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def to_osv(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "events": [{e.kind: e.value} for e in self.events]}
@@ -144,8 +147,7 @@ class Range:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class SeverityEntry:
+class SeverityEntry(msgspec.Struct, frozen=True):
     """An OSV severity entry: ``type`` (CVSS_V2/V3/V4, Ubuntu ...) and its score or vector."""
 
     type: str
@@ -155,8 +157,7 @@ class SeverityEntry:
         return {"type": self.type, "score": self.score}
 
 
-@dataclass(frozen=True, slots=True)
-class PackageRef:
+class PackageRef(msgspec.Struct, frozen=True):
     """The package an ``affected`` entry names."""
 
     ecosystem: str
@@ -170,16 +171,17 @@ class PackageRef:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Affected:
+class Affected(PartialEq, frozen=True):
     """One OSV ``affected[]`` entry: a package, its ranges and/or explicit versions."""
+
+    _uncompared = frozenset({"ecosystem_specific", "database_specific"})
 
     package: PackageRef
     ranges: tuple[Range, ...] = ()
     versions: tuple[str, ...] = ()
     severity: tuple[SeverityEntry, ...] = ()
-    ecosystem_specific: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    database_specific: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    ecosystem_specific: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    database_specific: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def to_osv(self) -> dict[str, Any]:
         d: dict[str, Any] = {"package": self.package.to_osv()}
@@ -196,17 +198,17 @@ class Affected:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(msgspec.Struct, frozen=True):
     """A link with its OSV type (ADVISORY, FIX, WEB ...)."""
 
     type: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
-class Advisory:
+class Advisory(PartialEq, frozen=True):
     """One normalised advisory, whatever feed it came from."""
+
+    _uncompared = frozenset({"database_specific"})
 
     id: str
     modified: str
@@ -221,7 +223,7 @@ class Advisory:
     severity: tuple[SeverityEntry, ...] = ()
     affected: tuple[Affected, ...] = ()
     references: tuple[Reference, ...] = ()
-    database_specific: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    database_specific: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def ids(self) -> tuple[str, ...]:

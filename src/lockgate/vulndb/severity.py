@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from lockgate.findings.model import Severity
 from lockgate.vulndb.model import Advisory, SeverityEntry, ecosystem_base
@@ -33,8 +34,7 @@ _CVSS_TYPES = {"CVSS_V2": "2", "CVSS_V3": "3", "CVSS_V4": "4"}
 _VERSION_RANK = {"4": 3, "3": 2, "2": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class Rating:
+class Rating(msgspec.Struct, frozen=True):
     """A severity, who gave it, and every CVSS vector known for the vulnerability."""
 
     severity: Severity

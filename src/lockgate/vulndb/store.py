@@ -23,12 +23,14 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import msgspec
+
+from lockgate._internal.structs import PartialEq
 from lockgate.errors import InputError, NotFoundError
 from lockgate.vulndb.model import (
     Advisory,
@@ -93,8 +95,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True, slots=True)
-class FeedInfo:
+class FeedInfo(msgspec.Struct, frozen=True):
     """One imported feed location, as recorded in the database."""
 
     kind: str
@@ -107,13 +108,14 @@ class FeedInfo:
     sha256: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(PartialEq, frozen=True):
     """An index hit: advisory row id, its id, and the raw OSV ``affected[]`` entry for the package.
 
     ``entry`` leaves out the explicit ``versions`` list, which is kept in ``versions`` (and as a
     set for membership tests): most lookups only need the ranges. :meth:`full_entry` has both.
     """
+
+    _uncompared = frozenset({"compiled"})
 
     rid: int
     advisory_id: str
@@ -121,7 +123,7 @@ class Candidate:
     entry: Mapping[str, Any]
     versions: tuple[str, ...] = ()
     version_set: frozenset[str] = frozenset()
-    compiled: list[Any] = field(default_factory=list, compare=False, hash=False, repr=False)
+    compiled: list[Any] = msgspec.field(default_factory=list)
     """Scratch slot for the matcher: the compiled ``entry``, kept as long as the Store caches this hit."""
 
     def full_entry(self) -> dict[str, Any]:
@@ -129,8 +131,7 @@ class Candidate:
         return {**self.entry, "versions": list(self.versions)} if self.versions else dict(self.entry)
 
 
-@dataclass(frozen=True, slots=True)
-class NvdMetric:
+class NvdMetric(msgspec.Struct, frozen=True):
     """One CVSS metric from NVD: version (``2.0``, ``3.0``, ``3.1``, ``4.0``), vector, who scored it."""
 
     version: str
@@ -139,8 +140,7 @@ class NvdMetric:
     primary: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class NvdRecord:
+class NvdRecord(msgspec.Struct, frozen=True):
     """NVD metrics for one CVE id, as imported."""
 
     cve: str

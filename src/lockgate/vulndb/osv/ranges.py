@@ -26,8 +26,9 @@ versions (the matcher's hot path), or use :func:`affected_by` for one-off checks
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from lockgate.errors import InputError
 from lockgate.vulndb.versions import Comparator, comparator_for
@@ -37,8 +38,7 @@ EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 """The event kinds of the OSV schema."""
 
 
-@dataclass(frozen=True, slots=True)
-class RangeMatch:
+class RangeMatch(msgspec.Struct, frozen=True):
     """Why a version is affected.
 
     ``fixed`` holds the fixed versions of the matched range that are above the
@@ -67,16 +67,14 @@ class RangeMatch:
         return bool(self.fixed)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     """One range event."""
 
     kind: str
     version: str
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(msgspec.Struct, frozen=True):
     """Events sharing one version, with that version's precomputed sort key."""
 
     version: str
@@ -87,8 +85,7 @@ class Group:
     last_affected: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(msgspec.Struct, frozen=True):
     """One evaluable range: events grouped by equal version, in walk order; limits apart."""
 
     index: int
@@ -135,8 +132,7 @@ class Range:
         return next((g.version for g in self.groups if g.last_affected and g.key >= key), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Affected:
+class Affected(msgspec.Struct, frozen=True):
     """A compiled OSV ``affected[]`` entry; :meth:`match` is cheap to call repeatedly."""
 
     ecosystem: str
