@@ -6,8 +6,9 @@ YAML) and is enforced while streaming, so hostile input fails early and cheaply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from lockgate._internal.dirs import cache_dir as _default_cache_dir
 
@@ -15,8 +16,7 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(msgspec.Struct, frozen=True):
     """Upper bounds on untrusted input."""
 
     max_manifest_bytes: int = 4 * MiB
@@ -43,12 +43,11 @@ class Limits:
     """Signatures or attestations considered per artifact."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """Process-wide settings resolved from options, ``LOCKGATE_*`` variables and defaults."""
 
-    cache_dir: Path = field(default_factory=_default_cache_dir)
-    limits: Limits = field(default_factory=Limits)
+    cache_dir: Path = msgspec.field(default_factory=_default_cache_dir)
+    limits: Limits = msgspec.field(default_factory=Limits)
     quiet: bool = False
     debug: bool = False
     config_file: Path | None = None

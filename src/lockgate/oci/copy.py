@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import BinaryIO
+
+import msgspec
 
 from lockgate.config import Limits
 from lockgate.errors import InputError, IntegrityError, LimitExceededError
@@ -51,8 +52,7 @@ _DOCKER_TO_OCI = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Selected:
+class Selected(msgspec.Struct, frozen=True):
     """The manifest a platform selection ended at, and the index it came from (if any)."""
 
     raw: bytes

@@ -13,8 +13,9 @@ import hashlib
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
+
+import msgspec
 
 from lockgate.errors import IntegrityError, LimitExceededError
 from lockgate.oci.model import (
@@ -139,8 +140,7 @@ def read_blob(source: ImageSource, desc: Descriptor, limit: int) -> bytes:
     return data
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
+class Image(msgspec.Struct, frozen=True):
     """One single-platform image resolved from a source: manifest, config, layers."""
 
     source: ImageSource

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
+from lockgate._internal.structs import PartialEq
 from lockgate.errors import InputError, IntegrityError
 
 # -- media types ---------------------------------------------------------------------------
@@ -78,8 +80,7 @@ def verify_bytes(data: bytes, digest: str, what: str) -> None:
 
 
 # -- descriptors ---------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(msgspec.Struct, frozen=True):
     """Target platform of an image (``linux/arm64/v8``)."""
 
     os: str = "linux"
@@ -125,8 +126,7 @@ class Platform:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Descriptor:
+class Descriptor(msgspec.Struct, frozen=True):
     """An OCI content descriptor."""
 
     media_type: str
@@ -185,8 +185,7 @@ def _parse_json(raw: bytes, what: str) -> dict[str, Any]:
     return obj
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
+class Manifest(msgspec.Struct, frozen=True):
     """An image manifest (OCI or Docker schema 2), with its original bytes."""
 
     raw: bytes
@@ -226,8 +225,7 @@ class Manifest:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(msgspec.Struct, frozen=True):
     """An image index (OCI) or manifest list (Docker), with its original bytes."""
 
     raw: bytes
@@ -280,17 +278,17 @@ def sniff_media_type(raw: bytes, declared: str = "") -> str:
     return OCI_INDEX if "manifests" in obj else OCI_MANIFEST
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     created: str = ""
     created_by: str = ""
     comment: str = ""
     empty_layer: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ImageConfig:
+class ImageConfig(PartialEq, frozen=True):
     """The parts of an image config blob that scanners and policies read."""
+
+    _uncompared = frozenset({"extra"})
 
     raw: bytes
     architecture: str = ""
@@ -308,7 +306,7 @@ class ImageConfig:
     healthcheck: bool = False
     history: tuple[HistoryEntry, ...] = ()
     diff_ids: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def digest(self) -> str:

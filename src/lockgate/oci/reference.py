@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from lockgate.errors import InputError
 
@@ -88,8 +90,7 @@ def _split_domain(name: str) -> tuple[str, str]:
     return domain, remainder
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(msgspec.Struct, frozen=True):
     """A fully qualified image reference: registry, repository, optional tag and digest."""
 
     registry: str

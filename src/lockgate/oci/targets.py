@@ -9,9 +9,10 @@ the tag, so a path containing a colon cannot be named with these transports.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from lockgate.errors import ConfigError, InputError, NotFoundError
 
@@ -31,8 +32,7 @@ _COMPONENT = r"[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*"
 _REF_NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """A parsed target: which transport, and where."""
 
     transport: str

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class RegistryOptions:
+
+class RegistryOptions(msgspec.Struct, frozen=True):
     """How to connect to and authenticate with registries (built from the common CLI flags)."""
 
     username: str | None = None
