@@ -23,7 +23,7 @@ from lockgate.errors import ConfigError
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
 from lockgate.findings.render import _licence_data as licence_data
 from lockgate.findings.render import cyclonedx as emitter
-from lockgate.findings.render._common import indented_json
+from lockgate.findings.render._common import _python_indented, indented_json
 from lockgate.findings.render.json import render_json
 from lockgate.inventory.model import OSInfo, Package
 from tests.findings.cyclonedx_oracle import comparable, library_licence, render_with_library
@@ -174,8 +174,12 @@ def test_indented_json_is_json_dumps_with_indent() -> None:
     values += [{}, [], {"a": [], "b": {}, "c": [{}]}, 'ünï\u2028"\\\n\x00', 1, 9.8, 1e-7, True, False, None]
     values.append({"nested": [1, [2.5, None, {"k": "v"}]]})
     values += [(1, "a", (2,)), {1: "int key", "t": (), "f": 1.5}, [Severity.HIGH, FindingKind.SECRET]]
+    values += [{'a"b\\': ['x\\"', {}, [[]]], "c": -0.0, "d": 1e300, "e": 2**70, "": ""}, 2**70, -0.0]
+    values += [[float("nan")], {"x": [1, {"inf": float("inf"), "-inf": -float("inf")}]}]  # not JSON: the Python writer
+    values.append(json.loads(render_json(REPORTS["sample"])))
     for value in values:
         assert indented_json(value) == json.dumps(value, indent=2)
+        assert _python_indented(value) == json.dumps(value, indent=2)
 
 
 def test_json_report_is_json_dumps_with_indent() -> None:

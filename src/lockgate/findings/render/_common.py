@@ -41,24 +41,40 @@ def _key(k: Any) -> str:
     return _quote(json.dumps(k))
 
 
-def indented_json(value: Any, pad: str = "\n") -> str:
-    """Exactly ``json.dumps(value, indent=2)`` for JSON-ready values, in a third to half the time.
+def indented_json(value: Any) -> str:
+    """Exactly ``json.dumps(value, indent=2)`` for JSON-ready values, in a quarter to half the time.
 
     ``json`` falls back to its pure-Python encoder whenever it indents; reports are written
-    indented (as Trivy's are), so this small writer produces the same bytes directly.
+    indented (as Trivy's are). Here ``json``'s C encoder writes the compact document and msgspec's
+    formatter (C; msgspec is loaded already, the models are its Structs) indents it, which gives the
+    same bytes. NaN and infinities, which are not JSON and which the formatter refuses, take a small
+    Python writer instead.
     """
+    try:
+        compact = json.dumps(value, allow_nan=False)
+    except ValueError:
+        return _python_indented(value)
+    import msgspec.json
+
+    return msgspec.json.format(compact, indent=2)
+
+
+def _python_indented(value: Any, pad: str = "\n") -> str:
+    """``json.dumps(value, indent=2)`` written directly (a third to half of ``json``'s time)."""
     if isinstance(value, str):
         return _quote(value)
     inner = pad + "  "
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [_key(k) + ": " + (_quote(v) if type(v) is str else indented_json(v, inner)) for k, v in value.items()]
+        items = [
+            _key(k) + ": " + (_quote(v) if type(v) is str else _python_indented(v, inner)) for k, v in value.items()
+        ]
         return "{" + inner + ("," + inner).join(items) + pad + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
-        return "[" + inner + ("," + inner).join([indented_json(v, inner) for v in value]) + pad + "]"
+        return "[" + inner + ("," + inner).join([_python_indented(v, inner) for v in value]) + pad + "]"
     if value is True:
         return "true"
     if value is False:
