@@ -33,7 +33,6 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import pairwise
 from typing import Any
 
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
@@ -268,8 +267,8 @@ def _is_canonical_purl(text: str) -> bool:
     if not text.startswith("pkg:"):
         return False
     head, at, tail = text[4:].partition("@")
-    type_, slash, path = head.partition("/")
-    if not at or not slash or type_ not in _PLAIN_TYPES or not all(map(_plain, path.split("/"))):
+    type_, _, path = head.partition("/")
+    if not at or type_ not in _PLAIN_TYPES or not _plain(path, "/") or "//" in path or "/" in (path[0], path[-1]):
         return False
     version, question, qualifiers = tail.partition("?")
     if not _plain(version, ":"):
@@ -277,13 +276,14 @@ def _is_canonical_purl(text: str) -> bool:
     if type_ in _LOWERED_TYPES and (path != path.lower() or "%" in path or (type_ == "pypi" and "_" in path)):
         return False
     if question:
-        keys: list[str] = []
-        for pair in qualifiers.split("&"):
+        if not _plain(qualifiers, ":=&"):
+            return False
+        previous = ""
+        for pair in qualifiers.split("&"):  # sorted, unique, lower-case keys; non-empty values
             key, _, value = pair.partition("=")
-            if not key or key[0] not in _KEY_START or key.strip(_KEY_CHARS) or not _plain(value, ":"):
+            if not value or "=" in value or key <= previous or key[0] not in _KEY_START or key.strip(_KEY_CHARS):
                 return False
-            keys.append(key)
-        return all(a < b for a, b in pairwise(keys))
+            previous = key
     return True
 
 

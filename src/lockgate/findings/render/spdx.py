@@ -9,19 +9,33 @@ standard library and lockgate; serialized with the CycloneDX renderer's fast ind
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from lockgate.findings.model import ScanReport
 from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION, indented_json
 
-_ID_SAFE = re.compile(r"[^A-Za-z0-9.-]")
+_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
+_ID_SET = frozenset(_ID_CHARS)
+
+
+def _id_safe(text: str) -> str:
+    """``text`` with every character outside ``[A-Za-z0-9.-]`` replaced by ``-``."""
+    if not text.strip(_ID_CHARS):  # (all characters allowed)
+        return text
+    return "".join([c if c in _ID_SET else "-" for c in text])
 
 
 def _spdx_id(prefix: str, text: str) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return f"SPDXRef-{prefix}-{_ID_SAFE.sub('-', text)[:60]}-{digest}"
+    return f"SPDXRef-{prefix}-{_id_safe(text)[:60]}-{digest}"
+
+
+def _licence_ref(text: str, known: dict[str, str]) -> str:
+    ref = known.get(text)
+    if ref is None:
+        ref = known[text] = "LicenseRef-" + _id_safe(text)
+    return ref
 
 
 def render_spdx(report: ScanReport, *, created: datetime | None = None) -> str:
@@ -57,6 +71,7 @@ def render_spdx(report: ScanReport, *, created: datetime | None = None) -> str:
         )
         relationships.append({"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": os_id})
     seen: set[str] = set()
+    licence_refs: dict[str, str] = {}  # licence text -> its LicenseRef (texts repeat across packages)
     for i, p in enumerate(report.packages):
         pid = _spdx_id("Package", f"{p.ecosystem}-{p.name}-{p.version}-{p.path}-{i}")
         if pid in seen:
@@ -70,7 +85,7 @@ def render_spdx(report: ScanReport, *, created: datetime | None = None) -> str:
             "filesAnalyzed": False,
             "primaryPackagePurpose": "LIBRARY",
             "licenseConcluded": "NOASSERTION",
-            "licenseDeclared": " AND ".join(f"LicenseRef-{_ID_SAFE.sub('-', x)}" for x in p.licenses)
+            "licenseDeclared": " AND ".join([_licence_ref(x, licence_refs) for x in p.licenses])
             if p.licenses
             else "NOASSERTION",
             "copyrightText": "NOASSERTION",
@@ -89,7 +104,7 @@ def render_spdx(report: ScanReport, *, created: datetime | None = None) -> str:
         entry["attributionTexts"] = attrs
         packages.append(entry)
         relationships.append({"spdxElementId": root_id, "relationshipType": "CONTAINS", "relatedSpdxElement": pid})
-    licence_refs = sorted({x for p in report.packages for x in p.licenses})
+    licence_texts = sorted({x for p in report.packages for x in p.licenses})
     doc: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -100,8 +115,8 @@ def render_spdx(report: ScanReport, *, created: datetime | None = None) -> str:
         "packages": packages,
         "relationships": relationships,
     }
-    if licence_refs:
+    if licence_texts:
         doc["hasExtractedLicensingInfos"] = [
-            {"licenseId": f"LicenseRef-{_ID_SAFE.sub('-', x)}", "extractedText": x, "name": x} for x in licence_refs
+            {"licenseId": _licence_ref(x, licence_refs), "extractedText": x, "name": x} for x in licence_texts
         ]
     return indented_json(doc) + "\n"
