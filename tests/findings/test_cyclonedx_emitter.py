@@ -220,49 +220,76 @@ def test_symbol_table_is_license_expressions() -> None:
     assert licence_data.index_entries(text) == licence_data.index_entries(escaped)
 
 
-def _library_tables() -> licence_data.Tables:
-    return licence_data.build_tables(
-        licence_data.library_file(*licence_data.SPDX_IDS_FILE).read_bytes(),
-        licence_data.library_file(*licence_data.EXPRESSION_INDEX_FILE).read_bytes(),
-    )
+def _library_bytes(spec: tuple[str, str]) -> bytes:
+    return licence_data.library_file(*spec).read_bytes()
 
 
-def test_shipped_tables_are_current() -> None:
-    """The shipped copy is what the installed libraries' files give (else regenerate it, see ``_licence_data``)."""
-    shipped = json.loads(licence_data.SHIPPED.read_bytes())
-    for spec in (licence_data.SPDX_IDS_FILE, licence_data.EXPRESSION_INDEX_FILE):
-        data = licence_data.library_file(*spec).read_bytes()
-        assert shipped["sources"]["/".join(spec)] == [len(data), zlib.crc32(data)]
-    ids, symbols, longest = _library_tables()
-    assert (shipped["spdx_ids"], shipped["symbols"], shipped["longest"]) == (ids, symbols, longest)
-    assert len(ids) > 700 and len(symbols) > 2000
-    licence_data.tables.cache_clear()
+# (shipped file, library file it is built from, loader, builder from the library file)
+TABLES = {
+    "spdx ids": (
+        "SHIPPED_IDS",
+        licence_data.SPDX_IDS_FILE,
+        licence_data.spdx_ids,
+        lambda: licence_data.build_spdx_ids(_library_bytes(licence_data.SPDX_IDS_FILE)),
+    ),
+    "symbols": (
+        "SHIPPED_SYMBOLS",
+        licence_data.EXPRESSION_INDEX_FILE,
+        licence_data.expression_symbols,
+        lambda: licence_data.build_symbols(_library_bytes(licence_data.EXPRESSION_INDEX_FILE)),
+    ),
+}
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_shipped_tables_are_current(table: str) -> None:
+    """The shipped copy is what the installed library's file gives (else regenerate it, see ``_licence_data``)."""
+    shipped_attr, source, load, build = TABLES[table]
+    shipped = json.loads(getattr(licence_data, shipped_attr).read_bytes())
+    data = _library_bytes(source)
+    assert shipped["source"] == [len(data), zlib.crc32(data)]
+    built = build()
+    assert len(built) > 1 and len(built[0] if isinstance(built, tuple) else built) > 700
+    load.cache_clear()
     try:
-        assert licence_data.tables()[1] is not symbols  # taken from the shipped file...
-        assert licence_data.tables() == (ids, symbols, longest)  # ... with the same content
+        assert load() == built
+        assert load() is load()  # loaded once
     finally:
-        licence_data.tables.cache_clear()
+        load.cache_clear()
 
 
 @pytest.mark.parametrize("damage", ["stale", "corrupt", "missing"])
+@pytest.mark.parametrize("table", sorted(TABLES))
 def test_tables_are_built_from_the_libraries_when_the_shipped_copy_does_not_match(
-    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    table: str, damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shipped = json.loads(licence_data.SHIPPED.read_bytes())
-    fake = tmp_path / "licence-tables.json"
-    if damage == "stale":  # an upgraded library: other bytes; the shipped tables must not be used
-        shipped["sources"]["/".join(licence_data.EXPRESSION_INDEX_FILE)][1] ^= 1
-        shipped["symbols"] = {"mit": False}
+    shipped_attr, _, load, build = TABLES[table]
+    shipped = json.loads(getattr(licence_data, shipped_attr).read_bytes())
+    fake = tmp_path / "table.json"
+    if damage == "stale":  # an upgraded library: other bytes; the shipped table must not be used
+        shipped["source"][1] ^= 1
+        shipped["ids" if "ids" in shipped else "symbols"] = {"mit": False}
         fake.write_text(json.dumps(shipped))
     elif damage == "corrupt":
-        fake.write_text('{"sources": ')
-    monkeypatch.setattr(licence_data, "SHIPPED", fake)
-    licence_data.tables.cache_clear()
+        fake.write_text('{"source": ')
+    monkeypatch.setattr(licence_data, shipped_attr, fake)
+    load.cache_clear()
     try:
-        assert licence_data.tables() == _library_tables()
+        assert load() == build()
         assert emitter.is_spdx_expression("GPL-2.0-only WITH Classpath-exception-2.0 OR Apache-2.0")
+        assert emitter._licence("apache-2.0") == {"license": {"id": "Apache-2.0"}}
     finally:
-        licence_data.tables.cache_clear()
+        load.cache_clear()
+
+
+def test_sbom_of_spdx_ids_only_reads_no_symbol_table() -> None:
+    code = (
+        "from lockgate.findings.render import _licence_data as d, cyclonedx as c\n"
+        "assert c._licences(['MIT', 'apache-2.0']) == [{'license': {'id': 'Apache-2.0'}}, {'license': {'id': 'MIT'}}]\n"
+        "print(d.spdx_ids.cache_info().currsize, d.expression_symbols.cache_info().currsize)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "0"]
 
 
 def test_licence_words_are_the_librarys_tokens() -> None:

@@ -2,11 +2,12 @@
 
 cyclonedx-python-lib's ``LicenseFactory`` decides between SPDX id, expression and name from two data
 files of installed libraries: cyclonedx's SPDX id list and license-expression's ScanCode index
-(~1 MB; turning it into a symbol table takes ~8 ms). ``licence-tables.json`` next to this module
-holds both tables as built from those files, with each file's size and CRC-32. :func:`tables` uses
-it while the installed files still match (one read and CRC of each, ~1 ms), else builds the tables
-from the files themselves, so an upgraded library is never misread, only slower. Regenerate after an
-upgrade with ``python -m lockgate.findings.render._licence_data`` (a test fails while the copy is stale).
+(~1 MB; turning it into a symbol table takes ~8 ms). ``spdx-ids.json`` and ``licence-symbols.json``
+next to this module hold the two tables as built from those files, each with its file's size and
+CRC-32. A table is loaded on first use, from the shipped copy while the installed file still
+matches it (one read and CRC of the file), else built from the file itself, so an upgraded library
+is never misread, only slower. Regenerate after an upgrade with
+``python -m lockgate.findings.render._licence_data`` (a test fails while a copy is stale).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from lockgate.errors import ConfigError
 # ``license_expression.vendored_scancode_licensedb_index_location``; a test checks these stay the same).
 SPDX_IDS_FILE = ("cyclonedx", "schema/_res/spdx.SNAPSHOT.schema.json")
 EXPRESSION_INDEX_FILE = ("license_expression", "data/scancode-licensedb-index.json")
-SHIPPED = Path(__file__).with_name("licence-tables.json")
+SHIPPED_IDS = Path(__file__).with_name("spdx-ids.json")
+SHIPPED_SYMBOLS = Path(__file__).with_name("licence-symbols.json")
 
-# (lower-cased SPDX id -> canonical id, symbol -> is_exception, longest symbol in words). A symbol is its
-# lower-cased words (see ``words``) joined by one space.
-Tables = tuple[dict[str, str], dict[str, bool], int]
+# A symbol is its lower-cased words (see ``words``) joined by one space.
+Symbols = tuple[dict[str, bool], int]  # symbol -> is_exception, and the longest symbol in words
 
 
 def words(text: str) -> list[str]:
@@ -76,60 +77,59 @@ def index_entries(text: str) -> list[tuple[str, list[str], bool]]:
     ]
 
 
-def build_tables(spdx_data: bytes, index_data: bytes) -> Tables:
-    """The tables from the libraries' files, as the libraries read them.
+def build_spdx_ids(data: bytes) -> dict[str, str]:
+    """Lower-cased SPDX licence and exception ids -> canonical spelling: the SPDX schema's ``enum``."""
+    return {i.lower(): i for i in json.loads(data).get("enum", [])}
 
-    SPDX ids: the schema's ``enum``. Symbols: as ``license_expression.get_spdx_licensing()``, each
-    ScanCode index entry with an SPDX key contributes that key and its other SPDX keys (aliases,
-    which may contain spaces).
-    """
-    ids = {i.lower(): i for i in json.loads(spdx_data).get("enum", [])}
+
+def build_symbols(data: bytes) -> Symbols:
+    """The symbol table as ``license_expression.get_spdx_licensing()`` builds it: each ScanCode index
+    entry with an SPDX key contributes that key and its other SPDX keys (aliases, which may contain spaces)."""
     symbols: dict[str, bool] = {}
-    for key, others, exception in index_entries(index_data.decode("utf-8")):
+    for key, others, exception in index_entries(data.decode("utf-8")):
         for name in (key, *others):
             symbol = " ".join(words(name.lower()))
             if symbol:
                 symbols[symbol] = exception
-    return ids, symbols, max((s.count(" ") + 1 for s in symbols), default=1)
+    return symbols, max((s.count(" ") + 1 for s in symbols), default=1)
 
 
-def _read(spec: tuple[str, str], expected: Any) -> tuple[bytes, bool]:
-    """A library file's bytes, and whether they are the ones the shipped tables were built from."""
-    path = library_file(*spec)
-    data = path.read_bytes()
-    return data, _fingerprint(data) == expected
+def _load(shipped: Path, source: tuple[str, str]) -> tuple[dict[str, Any] | None, bytes]:
+    """The shipped table if it was built from the installed ``source`` file (else ``None``), and that file."""
+    data = library_file(*source).read_bytes()
+    try:
+        table: dict[str, Any] = json.loads(shipped.read_bytes())
+        if table["source"] == _fingerprint(data):
+            return table, data
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None, data
 
 
 @cache
-def tables() -> Tables:
-    """The licence tables: the shipped copy when the installed libraries' files match it, else built from them."""
-    try:
-        shipped: dict[str, Any] = json.loads(SHIPPED.read_bytes())
-        sources = shipped["sources"]
-    except (OSError, ValueError, KeyError, TypeError):
-        shipped, sources = {}, {}
-    spdx_data, spdx_same = _read(SPDX_IDS_FILE, sources.get("/".join(SPDX_IDS_FILE)))
-    index_data, index_same = _read(EXPRESSION_INDEX_FILE, sources.get("/".join(EXPRESSION_INDEX_FILE)))
-    if spdx_same and index_same:
-        return shipped["spdx_ids"], shipped["symbols"], shipped["longest"]
-    return build_tables(spdx_data, index_data)
+def spdx_ids() -> dict[str, str]:
+    """Lower-cased SPDX licence and exception ids -> their canonical spelling (cyclonedx's list)."""
+    table, data = _load(SHIPPED_IDS, SPDX_IDS_FILE)
+    return table["ids"] if table is not None else build_spdx_ids(data)
 
 
-def write_shipped(path: Path = SHIPPED) -> None:
+@cache
+def expression_symbols() -> Symbols:
+    """license-expression's SPDX symbols -> ``is_exception``, and the longest symbol in words."""
+    table, data = _load(SHIPPED_SYMBOLS, EXPRESSION_INDEX_FILE)
+    return (table["symbols"], table["longest"]) if table is not None else build_symbols(data)
+
+
+def write_shipped(ids_path: Path = SHIPPED_IDS, symbols_path: Path = SHIPPED_SYMBOLS) -> None:
     """(Re)write the shipped tables from the installed libraries' files."""
     spdx_data = library_file(*SPDX_IDS_FILE).read_bytes()
     index_data = library_file(*EXPRESSION_INDEX_FILE).read_bytes()
-    ids, symbols, longest = build_tables(spdx_data, index_data)
-    doc = {
-        "sources": {
-            "/".join(SPDX_IDS_FILE): _fingerprint(spdx_data),
-            "/".join(EXPRESSION_INDEX_FILE): _fingerprint(index_data),
-        },
-        "spdx_ids": ids,
-        "symbols": symbols,
-        "longest": longest,
-    }
-    path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    symbols, longest = build_symbols(index_data)
+    for path, doc in (
+        (ids_path, {"source": _fingerprint(spdx_data), "ids": build_spdx_ids(spdx_data)}),
+        (symbols_path, {"source": _fingerprint(index_data), "symbols": symbols, "longest": longest}),
+    ):
+        path.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

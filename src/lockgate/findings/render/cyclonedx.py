@@ -37,7 +37,7 @@ from typing import Any
 
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
 from lockgate.findings.render._common import TOOL_NAME, TOOL_VERSION, indented_json
-from lockgate.findings.render._licence_data import tables
+from lockgate.findings.render._licence_data import expression_symbols, spdx_ids
 from lockgate.findings.render._licence_data import words as licence_words
 from lockgate.inventory.model import Package
 
@@ -59,22 +59,6 @@ _CVSS_METHOD = {
 }
 _OS_ECOSYSTEMS = frozenset({"deb", "apk", "rpm"})
 _KEYWORDS = frozenset({"and", "or", "with", "(", ")"})
-
-
-def spdx_ids() -> dict[str, str]:
-    """Lower-cased SPDX licence and exception ids → their canonical spelling (the library's list)."""
-    return tables()[0]
-
-
-def expression_symbols() -> tuple[dict[str, bool], int]:
-    """license-expression's SPDX symbols (lower-cased words joined by a space) → ``is_exception``, and the
-    longest in words.
-
-    As ``license_expression.get_spdx_licensing()``: each ScanCode index entry with an SPDX key
-    contributes that key and its other SPDX keys (aliases, which may contain spaces).
-    """
-    _, symbols, longest = tables()
-    return symbols, longest
 
 
 def is_spdx_expression(text: str) -> bool:
