@@ -78,7 +78,8 @@ def _gate_and_emit(
 ) -> int:
     import datetime as _dt
     import json
-    from dataclasses import replace
+
+    from msgspec.structs import replace
 
     from lockgate.errors import ConfigError
     from lockgate.findings.model import Severity
@@ -205,7 +206,7 @@ def scan_image(
         policy=pol,
     )
     if decryption_key:
-        from dataclasses import replace
+        from msgspec.structs import replace
 
         opts = replace(opts, decryption_keys=tuple(decryption_key))
     report = _with_progress(s, fmt, lambda progress: run(ref, opts, s, progress=progress))

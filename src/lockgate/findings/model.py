@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from lockgate.inventory.model import OSInfo, Package
 
@@ -51,8 +52,7 @@ class FixStatus(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(msgspec.Struct, frozen=True):
     """Where a finding is: file and line, layer, or Kubernetes resource and container."""
 
     path: str = ""
@@ -66,15 +66,14 @@ class Location:
     container: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k in self.__slots__ if (v := getattr(self, k)) not in ("", 0)}
+        return {k: v for k in self.__struct_fields__ if (v := getattr(self, k)) not in ("", 0)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Location:
-        return cls(**{k: d[k] for k in cls.__slots__ if k in d})
+        return cls(**{k: d[k] for k in cls.__struct_fields__ if k in d})
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One problem found by any scanner."""
 
     kind: FindingKind
@@ -88,7 +87,7 @@ class Finding:
     aliases: tuple[str, ...] = ()
     remediation: str = ""
     references: tuple[str, ...] = ()
-    location: Location = field(default_factory=Location)
+    location: Location = msgspec.field(default_factory=Location)
     package: Package | None = None
     installed_version: str = ""
     fixed_versions: tuple[str, ...] = ()
@@ -148,8 +147,7 @@ class Finding:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class CoverageGap:
+class CoverageGap(msgspec.Struct, frozen=True):
     """Something that could not be read or checked, and why. Never dropped silently."""
 
     where: str
@@ -168,8 +166,7 @@ class CoverageGap:
         return cls(where=str(d["where"]), reason=str(d["reason"]), layer=str(d.get("layer", "")))
 
 
-@dataclass(frozen=True, slots=True)
-class ScanReport:
+class ScanReport(msgspec.Struct, frozen=True):
     """Everything one scan found about one target."""
 
     target: str

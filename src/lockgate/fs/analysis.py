@@ -9,10 +9,11 @@ deletes that path; results of non-squash analysers (secrets, malware) are all ke
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from lockgate.findings.model import CoverageGap, Finding
 from lockgate.fs.model import AnalysisResult, Analyzer
@@ -20,8 +21,7 @@ from lockgate.fs.paths import parents
 from lockgate.inventory.model import OSInfo, Package
 
 
-@dataclass(frozen=True, slots=True)
-class ImageAnalysis:
+class ImageAnalysis(msgspec.Struct, frozen=True):
     """What the analysers found in an image (whiteouts applied) or a directory."""
 
     os: OSInfo | None = None
@@ -32,8 +32,7 @@ class ImageAnalysis:
     """diff_ids lockgate computed while streaming (the config's claim for unreadable layers)."""
 
 
-@dataclass(frozen=True, slots=True)
-class LayerIndex:
+class LayerIndex(msgspec.Struct, frozen=True):
     """The shape of one layer: what it writes, deletes and hides."""
 
     nondirs: frozenset[str] = frozenset()
@@ -84,38 +83,36 @@ def items_from_json(data: list[Any]) -> Items:
     return tuple((str(p), AnalysisResult.from_dict(r)) for p, r in data)
 
 
-@dataclass(frozen=True, slots=True)
-class LayerRecord:
+class LayerRecord(msgspec.Struct, frozen=True):
     """Everything known about one layer after analysis (fresh or from the cache)."""
 
     digest: str
     diff_id: str
     index: LayerIndex
-    results: dict[str, Items] = field(default_factory=dict)
+    results: dict[str, Items] = msgspec.field(default_factory=dict)
     """Analyser name -> its results in this layer."""
     gaps: tuple[CoverageGap, ...] = ()
     """Layer-level problems (truncated, bomb, ...); not cached."""
 
 
 def _relabel_gap(g: CoverageGap, old: str, new: str) -> CoverageGap:
-    return dataclasses.replace(g, layer=new) if g.layer == old else g
+    return replace(g, layer=new) if g.layer == old else g
 
 
 def relabel(result: AnalysisResult, old: str, new: str) -> AnalysisResult:
     """``result`` with every layer reference ``old`` replaced by ``new``."""
     if old == new:
         return result
-    pkgs = tuple(dataclasses.replace(p, layer=new) if p.layer == old else p for p in result.packages)
+    pkgs = tuple(replace(p, layer=new) if p.layer == old else p for p in result.packages)
     finds = tuple(
-        dataclasses.replace(f, location=dataclasses.replace(f.location, layer=new)) if f.location.layer == old else f
-        for f in result.findings
+        replace(f, location=replace(f.location, layer=new)) if f.location.layer == old else f for f in result.findings
     )
     gaps = tuple(_relabel_gap(g, old, new) for g in result.gaps)
     return AnalysisResult(packages=pkgs, os=result.os, findings=finds, gaps=gaps)
 
 
 def relabel_index(index: LayerIndex, old: str, new: str) -> LayerIndex:
-    return dataclasses.replace(index, gaps=tuple(_relabel_gap(g, old, new) for g in index.gaps))
+    return replace(index, gaps=tuple(_relabel_gap(g, old, new) for g in index.gaps))
 
 
 def _replaced_in_place(index: LayerIndex, path: str) -> bool:
@@ -177,7 +174,7 @@ def merge(records: Sequence[LayerRecord], analyzers: Sequence[Analyzer]) -> Imag
         first = origin.get((name, path), {})
         for p in res.packages:
             layer = first.get(p.key, p.layer)
-            packages.append(p if layer == p.layer else dataclasses.replace(p, layer=layer))
+            packages.append(p if layer == p.layer else replace(p, layer=layer))
         findings.extend(res.findings)
         gaps.extend(res.gaps)
         if res.os is not None and (os_rank is None or (-pos, rank) < os_rank):

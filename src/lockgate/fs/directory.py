@@ -8,12 +8,13 @@ tree that changes underneath cannot redirect a read outside it. Unreadable entri
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from lockgate.config import Settings
 from lockgate.errors import NotFoundError
@@ -162,4 +163,4 @@ def analyze_directory(path: Path, analyzers: Sequence[Analyzer], *, settings: Se
         results={name: tuple(items) for name, items in results.items()},
         gaps=tuple(gaps),
     )
-    return dataclasses.replace(merge([record], analyzers), layers=())
+    return replace(merge([record], analyzers), layers=())

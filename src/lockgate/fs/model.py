@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+import msgspec
 
 from lockgate.findings.model import CoverageGap, Finding
 from lockgate.inventory.model import OSInfo, Package
@@ -20,8 +21,7 @@ class FileType(enum.StrEnum):
     FIFO = "fifo"
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+class FileEntry(msgspec.Struct, frozen=True):
     """One entry of a layer or directory, normalised and safe.
 
     ``path`` is relative, POSIX, without a leading ``/`` or ``./`` and without ``..``
@@ -48,8 +48,7 @@ class FileEntry:
         return self.path.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
-class AnalysisResult:
+class AnalysisResult(msgspec.Struct, frozen=True):
     """What one analyser found in one file."""
 
     packages: tuple[Package, ...] = ()
@@ -85,8 +84,7 @@ class AnalysisResult:
 EMPTY = AnalysisResult()
 
 
-@dataclass(frozen=True, slots=True)
-class EntryHint:
+class EntryHint(msgspec.Struct, frozen=True):
     """Which paths an analyser can want, so the dispatcher skips ``required`` for all others.
 
     A hint may match more entries than ``required`` accepts, never fewer: an entry is offered to

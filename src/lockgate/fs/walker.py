@@ -10,12 +10,13 @@ the GIL). The config's diff_ids are checked against the computed ones: a mismatc
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from lockgate.config import Limits, Settings
 from lockgate.errors import ConfigError, IntegrityError
@@ -48,15 +49,14 @@ def _printable_entry(entry: FileEntry) -> FileEntry:
     path, link = printable(entry.path), printable(entry.linkname)
     if path is entry.path and link is entry.linkname:
         return entry
-    return dataclasses.replace(entry, path=path, linkname=link)
+    return replace(entry, path=path, linkname=link)
 
 
 def _const(data: bytes) -> Callable[[], bytes]:
     return lambda: data
 
 
-@dataclass(frozen=True)
-class LayerOutput:
+class LayerOutput(msgspec.Struct, frozen=True):
     """What one pass over a layer produced."""
 
     index: LayerIndex

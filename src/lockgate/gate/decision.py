@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 
 class Outcome(enum.StrEnum):
@@ -13,8 +14,7 @@ class Outcome(enum.StrEnum):
     DENY = "deny"
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(msgspec.Struct, frozen=True):
     """One link of the evidence chain."""
 
     outcome: Outcome
@@ -33,8 +33,7 @@ class Reason:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     outcome: Outcome
     reasons: tuple[Reason, ...] = ()
 

@@ -7,9 +7,10 @@ exceptions stop suppressing and are themselves reasons; UNKNOWN severities follo
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from fnmatch import fnmatchcase
+
+from msgspec.structs import replace
 
 from lockgate.findings.model import Finding, FindingKind, FixStatus, ScanReport, Severity
 from lockgate.gate.decision import Decision, Outcome, Reason

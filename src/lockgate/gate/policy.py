@@ -8,11 +8,13 @@ gate). Every rule remembers the line it came from so decisions can cite it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from lockgate._internal.structs import PartialEq
 from lockgate._internal.yamlsafe import LinePath, load_with_lines, read_text
 from lockgate.config import Limits
 from lockgate.errors import ConfigError, InputError
@@ -40,8 +42,7 @@ class UnknownSeverity(enum.StrEnum):
     IGNORE = "ignore"
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """Where a rule came from, for the evidence chain."""
 
     file: str = ""
@@ -53,17 +54,15 @@ class Source:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True, slots=True)
-class VulnerabilityPolicy:
+class VulnerabilityPolicy(msgspec.Struct, frozen=True):
     fail_on: Severity | None = None
     ignore_unfixed: bool = False
     unknown_severity: UnknownSeverity = UnknownSeverity.WARN
     vex: tuple[Path, ...] = ()
-    source: Source = field(default_factory=Source)
+    source: Source = msgspec.field(default_factory=Source)
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionRule:
+class ExceptionRule(msgspec.Struct, frozen=True):
     """Suppress findings with ``id`` (or an alias), optionally scoped by purl, image and path."""
 
     id: str
@@ -72,49 +71,47 @@ class ExceptionRule:
     image: str = ""
     path: str = ""
     expires: date | None = None
-    source: Source = field(default_factory=Source)
+    source: Source = msgspec.field(default_factory=Source)
 
     def expired(self, today: date) -> bool:
         return self.expires is not None and today > self.expires
 
 
-@dataclass(frozen=True, slots=True)
-class LicensePolicy:
+class LicensePolicy(msgspec.Struct, frozen=True):
     deny: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     """When non-empty, every licence not listed is a finding."""
     severity: Severity = Severity.HIGH
-    source: Source = field(default_factory=Source)
+    source: Source = msgspec.field(default_factory=Source)
 
 
-@dataclass(frozen=True, slots=True)
-class ThresholdPolicy:
+class ThresholdPolicy(PartialEq, frozen=True):
+    _uncompared = frozenset({"scanner"})
+
     fail_on: Severity | None = None
-    source: Source = field(default_factory=Source)
-    scanner: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    source: Source = msgspec.field(default_factory=Source)
+    scanner: dict[str, Any] = msgspec.field(default_factory=dict)
     """The section's other keys (custom rules, allow-lists, hash lists ...), validated by the scanner."""
 
 
-@dataclass(frozen=True, slots=True)
-class MisconfigPolicy:
+class MisconfigPolicy(msgspec.Struct, frozen=True):
     pss_level: str = "restricted"
     pss_version: str = "latest"
     disable: tuple[str, ...] = ()
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
     fail_on: Severity | None = None
-    source: Source = field(default_factory=Source)
+    source: Source = msgspec.field(default_factory=Source)
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(msgspec.Struct, frozen=True):
     """A parsed policy file. ``Policy()`` is the empty policy (nothing fails)."""
 
-    vulnerabilities: VulnerabilityPolicy = field(default_factory=VulnerabilityPolicy)
+    vulnerabilities: VulnerabilityPolicy = msgspec.field(default_factory=VulnerabilityPolicy)
     exceptions: tuple[ExceptionRule, ...] = ()
-    licenses: LicensePolicy = field(default_factory=LicensePolicy)
-    misconfig: MisconfigPolicy = field(default_factory=MisconfigPolicy)
-    secrets: ThresholdPolicy = field(default_factory=ThresholdPolicy)
-    malware: ThresholdPolicy = field(default_factory=ThresholdPolicy)
+    licenses: LicensePolicy = msgspec.field(default_factory=LicensePolicy)
+    misconfig: MisconfigPolicy = msgspec.field(default_factory=MisconfigPolicy)
+    secrets: ThresholdPolicy = msgspec.field(default_factory=ThresholdPolicy)
+    malware: ThresholdPolicy = msgspec.field(default_factory=ThresholdPolicy)
     trust: tuple[dict[str, Any], ...] = ()
     """Raw trust scopes; interpreted by ``lockgate.trust.policy``."""
     path: str = ""

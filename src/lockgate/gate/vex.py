@@ -10,10 +10,11 @@ version included when the statement gives one). Later statements override earlie
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+
+import msgspec
 
 from lockgate.errors import InputError
 from lockgate.findings.model import Finding
@@ -21,8 +22,7 @@ from lockgate.findings.model import Finding
 SUPPRESSING = frozenset({"not_affected", "fixed"})
 
 
-@dataclass(frozen=True, slots=True)
-class VexStatement:
+class VexStatement(msgspec.Struct, frozen=True):
     vulnerability_ids: frozenset[str]
     products: tuple[tuple[str, tuple[str, ...]], ...]
     """(product id, subcomponent ids)."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from lockgate.inventory.model import OSInfo, Package
 from lockgate.inventory.os import RECORD_KEY

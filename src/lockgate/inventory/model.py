@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class OSInfo:
+
+class OSInfo(msgspec.Struct, frozen=True):
     """The distribution an image or root file system is built from."""
 
     family: str
@@ -50,8 +50,7 @@ class OSInfo:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Package:
+class Package(msgspec.Struct, frozen=True):
     """One installed package, OS or language, as found in a file.
 
     ``ecosystem`` uses OSV's ecosystem names for language packages (``PyPI``, ``npm``,
@@ -79,7 +78,7 @@ class Package:
     """purls or names of direct dependencies, where the ecosystem records them."""
     base_image: bool = False
     """True when the package comes from the declared or detected base image."""
-    metadata: tuple[tuple[str, str], ...] = field(default=())
+    metadata: tuple[tuple[str, str], ...] = ()
     """Extra ecosystem-specific facts (e.g. ``("go_version", "go1.22.1")``)."""
 
     @property

@@ -17,8 +17,9 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from lockgate.fs.model import EntryHint
 
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
     from lockgate.fs.model import AnalysisResult, Analyzer, FileEntry
 
 
-@dataclass(frozen=True, slots=True)
-class AnalyzerSpec:
+class AnalyzerSpec(msgspec.Struct, frozen=True):
     """The cache-key fields of an analyser and where its implementation lives."""
 
     name: str

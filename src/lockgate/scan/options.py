@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
+from lockgate._internal.structs import PartialEq
 from lockgate.errors import ConfigError
 from lockgate.oci.model import Platform
 from lockgate.oci.registry.options import RegistryOptions
@@ -45,20 +47,21 @@ def parse_scanners(text: str) -> frozenset[Scanner]:
     return frozenset(out)
 
 
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
+class ScanOptions(PartialEq, frozen=True):
+    _uncompared = frozenset({"secrets_config", "malware_config"})
+
     scanners: frozenset[Scanner] = DEFAULT_IMAGE_SCANNERS
     platform: Platform | None = None
-    registry: RegistryOptions = field(default_factory=RegistryOptions)
+    registry: RegistryOptions = msgspec.field(default_factory=RegistryOptions)
     db_path: Path | None = None
     """Advisory DB; ``None`` = the default under the cache dir."""
     db_max_age: _dt.timedelta = _dt.timedelta(days=7)
     use_cache: bool = True
     decryption_keys: tuple[str, ...] = ()
     """``--decryption-key`` specs (as ``decrypt --key``): encrypted layers are decrypted on the fly."""
-    secrets_config: dict[str, object] | None = field(default=None, compare=False, hash=False)
+    secrets_config: dict[str, object] | None = None
     """The policy's ``secrets:`` section (custom rules, allow-lists), ``None`` for built-ins only."""
-    malware_config: dict[str, object] | None = field(default=None, compare=False, hash=False)
+    malware_config: dict[str, object] | None = None
     """The policy's ``malware:`` section (rule dirs, hash lists, clamd)."""
     now: _dt.datetime | None = None
     """The scan's single reference time (EOL, DB age, withdrawn advisories)."""

@@ -8,8 +8,9 @@ file reference. Locations use ``image-config:env/NAME``, ``image-config:label/KE
 
 from __future__ import annotations
 
-import dataclasses
 import re
+
+from msgspec.structs import replace
 
 from lockgate.detect.secrets.analyzer import match_to_finding
 from lockgate.detect.secrets.redact import redact
@@ -84,14 +85,14 @@ def scan_image_config(config: ImageConfig, scanner: SecretScanner | None = None)
         loc = Location(path=f"image-config:env/{name}")
         matches = sc.scan(item.encode(), "")
         for m in matches:
-            add(dataclasses.replace(match_to_finding(m, loc.path, ""), location=loc))
+            add(replace(match_to_finding(m, loc.path, ""), location=loc))
         if not matches and SENSITIVE_NAME.search(name) and _plausible(value):
             add(_named("config-env-secret", "Environment variable", name, value, loc))
     for key, value in config.labels:
         loc = Location(path=f"image-config:label/{key}")
         matches = sc.scan(f"{key}={value}".encode(), "")
         for m in matches:
-            add(dataclasses.replace(match_to_finding(m, loc.path, ""), location=loc))
+            add(replace(match_to_finding(m, loc.path, ""), location=loc))
         if not matches and SENSITIVE_NAME.search(key) and _plausible(value):
             add(_named("config-label-secret", "Label", key, value, loc))
     for i, (h, layer) in enumerate(zip(config.history, _history_layers(config), strict=True), start=1):
@@ -101,7 +102,7 @@ def scan_image_config(config: ImageConfig, scanner: SecretScanner | None = None)
         loc = Location(path="image-config:history", start_line=i, end_line=i, layer=layer)
         matches = sc.scan(text.encode("latin-1"), "")
         for m in matches:
-            add(dataclasses.replace(match_to_finding(m, loc.path, layer), location=loc))
+            add(replace(match_to_finding(m, loc.path, layer), location=loc))
         known = [m.column - 1 for m in matches if m.start_line == 1]  # offsets of secrets a rule already named
 
         for pm in _PAIR.finditer(text):

@@ -14,9 +14,10 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec.structs import replace
 from packageurl import normalize as _purl_normalize
 
 from lockgate.errors import InputError

@@ -11,7 +11,8 @@ a range says nothing about what is installed (Trivy does the same).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from lockgate.inventory.lang import licenses as lic
 from lockgate.inventory.lang._common import (

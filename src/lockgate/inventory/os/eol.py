@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from lockgate.inventory.model import OSInfo
 
@@ -155,8 +156,7 @@ ROLLING = frozenset({"wolfi", "chainguard", "opensuse-tumbleweed"})
 """Rolling distributions never reach end of life as a release."""
 
 
-@dataclass(frozen=True, slots=True)
-class EolStatus:
+class EolStatus(msgspec.Struct, frozen=True):
     """End-of-life facts for one release."""
 
     release: str

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from lockgate.findings.model import CoverageGap
 from lockgate.fs.model import EMPTY, AnalysisResult, EntryHint, FileEntry
