@@ -85,19 +85,30 @@ def finalize(packages: Iterable[Package], os: OSInfo | None, today: _dt.date | N
     seen: set[tuple[str, str, str, str, str]] = set()
     out: list[Package] = []
     for pkg in pkgs:
-        if pkg.ecosystem == "deb":
+        ecosystem = pkg.ecosystem
+        if ecosystem not in OS_ECOSYSTEMS:
+            # language packages in two places are two installs
+            ident = (ecosystem, pkg.name, pkg.version, pkg.arch, pkg.path)
+            if ident not in seen:
+                seen.add(ident)
+                out.append(pkg)
+            continue
+        licenses = pkg.licenses
+        if ecosystem == "deb":
             if RECORD_KEY in pkg.metadata:
                 continue  # licence record from usr/share/doc, merged below
-            if not pkg.licenses and pkg.name in deb_licenses:
-                pkg = replace(pkg, licenses=deb_licenses[pkg.name])  # noqa: PLW2901
+            if not licenses:
+                licenses = deb_licenses.get(pkg.name, licenses)
         # one OS package database per system: the same package seen through two database
-        # paths (var/lib/rpm and usr/lib/sysimage/rpm) is one install; language packages
-        # in two places are two installs.
-        ident = (pkg.ecosystem, pkg.name, pkg.version, pkg.arch, "" if pkg.ecosystem in OS_ECOSYSTEMS else pkg.path)
+        # paths (var/lib/rpm and usr/lib/sysimage/rpm) is one install
+        ident = (ecosystem, pkg.name, pkg.version, pkg.arch, "")
         if ident in seen:
             continue
         seen.add(ident)
-        out.append(replace(pkg, purl=purl_for(pkg, os)) if pkg.ecosystem in OS_ECOSYSTEMS else pkg)
+        purl = purl_for(pkg, os)
+        if purl != pkg.purl or licenses is not pkg.licenses:  # (one replace for both)
+            pkg = replace(pkg, purl=purl, licenses=licenses)  # noqa: PLW2901
+        out.append(pkg)
     return tuple(out)
 
 
