@@ -214,15 +214,22 @@ def _licence(text: str) -> dict[str, Any]:
     return {"expression": value} if kind == "expression" else {"license": {kind: value}}
 
 
+@lru_cache(maxsize=4096)
+def _licence_kinds(texts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``(kind, value)`` of each licence object for these texts (packages of one source share their list)."""
+    unique = dict.fromkeys([t.strip() for t in texts])
+    unique.pop("", None)
+    found = [_classify(t) for t in unique]
+    if len(found) == 1:
+        return (found[0],)
+    # An expression may not stand beside other licences: keep each as a named licence instead. Ids come
+    # first ("id" < "name"), then names, each sorted and once.
+    return tuple(sorted({("name", v) if k == "expression" else (k, v) for k, v in found}))
+
+
 def _licences(texts: Iterable[str]) -> list[dict[str, Any]]:
     """CycloneDX licence objects: one expression alone, or several ids/names (never mixed, as the spec says)."""
-    found = [_classify(t) for t in dict.fromkeys(t.strip() for t in texts if t.strip())]
-    if len(found) == 1:
-        return [_licence(found[0][1])]
-    # An expression may not stand beside other licences: keep each as a named licence instead. Ids come
-    # first, then names, each sorted and once.
-    unique = {("name", v) if k == "expression" else (k, v) for k, v in found}
-    return [{"license": {k: v}} for k, v in sorted(unique, key=lambda kv: (kv[0] != "id", kv[1]))]
+    return [{"expression": v} if k == "expression" else {"license": {k: v}} for k, v in _licence_kinds(tuple(texts))]
 
 
 def _properties(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
@@ -293,10 +300,18 @@ def _component(p: Package, ref: str, report: ScanReport) -> dict[str, Any]:
     if licences:
         c["licenses"] = licences
     c["name"] = p.name
-    props = [("lockgate:ecosystem", p.ecosystem), ("lockgate:path", p.path), ("lockgate:layer", p.layer)]
-    props += [("lockgate:source_name", p.source_name), ("lockgate:source_version", p.source_version)]
-    props.append(("lockgate:arch", p.arch))
-    properties = _properties((n, v) for n, v in props if v)
+    properties = [  # by name (each at most once), as _properties orders them
+        {"name": n, "value": v}
+        for n, v in (
+            ("lockgate:arch", p.arch),
+            ("lockgate:ecosystem", p.ecosystem),
+            ("lockgate:layer", p.layer),
+            ("lockgate:path", p.path),
+            ("lockgate:source_name", p.source_name),
+            ("lockgate:source_version", p.source_version),
+        )
+        if v
+    ]
     if properties:
         c["properties"] = properties
     purl = _canonical_purl(p.purl) if p.purl else None
