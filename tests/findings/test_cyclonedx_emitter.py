@@ -201,6 +201,15 @@ def test_data_files_are_where_the_libraries_read_them() -> None:
         licence_data.library_file("cyclonedx", "no/such/file.json")
 
 
+def test_data_files_of_packages_outside_sys_path_are_found_by_importlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cyclonedx  # (an imported package: importlib's finder knows it without sys.path)
+
+    monkeypatch.setattr(sys, "path", [])
+    assert licence_data.library_file(*licence_data.SPDX_IDS_FILE) == Path(
+        cyclonedx.__path__[0], licence_data.SPDX_IDS_FILE[1]
+    )
+
+
 _LIBRARY_WORD = re.compile(r"[^\s()]+|[()]")  # license-expression's tokenizer
 
 

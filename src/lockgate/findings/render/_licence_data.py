@@ -39,7 +39,19 @@ def words(text: str) -> list[str]:
 
 
 def library_file(package: str, relative: str) -> Path:
-    """A data file shipped inside an installed package, found without importing the package."""
+    """A data file shipped inside an installed package, found without importing the package.
+
+    The first ``sys.path`` entry holding it, as the import system finds a regular package (one stat
+    per entry); else ``importlib``'s finder, for packages installed in other ways (~2 ms to import).
+    """
+    import sys
+
+    for entry in sys.path:
+        package_dir = Path(entry or ".", package)
+        if (package_dir / "__init__.py").is_file():
+            if (package_dir / relative).is_file():
+                return package_dir / relative
+            break
     from importlib.util import find_spec
 
     spec = find_spec(package)
