@@ -10,9 +10,10 @@ import enum
 import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from lockgate.config import Settings
 from lockgate.errors import ConfigError
@@ -33,8 +34,7 @@ class Format(enum.StrEnum):
     HTML = "html"
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(msgspec.Struct, frozen=True):
     """What the global options resolved to; stored in ``ctx.obj``."""
 
     settings: Settings
