@@ -52,6 +52,30 @@ def test_warm_rescan_does_no_layer_io(two_layer: str) -> None:
     assert warm == cold
 
 
+def test_a_fully_cached_image_starts_no_worker_threads(two_layer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers the cache answers are taken on the calling thread; the pool is only for layers to read."""
+    import concurrent.futures
+
+    settings = Settings()
+    img, _ = open_image(two_layer)
+    cold = analyze_image(img, [OsRelease(), DpkgStatus(), Marker()], settings=settings, workers=2)
+    pools: list[object] = []
+    real = concurrent.futures.ThreadPoolExecutor
+
+    def counting_pool(*args: object, **kwargs: object) -> concurrent.futures.ThreadPoolExecutor:
+        pools.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", counting_pool)
+    img2, src2 = open_image(two_layer)
+    warm = analyze_image(img2, [OsRelease(), DpkgStatus(), Marker()], settings=settings, workers=2)
+    assert warm == cold and layer_reads(src2, img2) == 0 and pools == []
+    img3, src3 = open_image(two_layer)
+    newer = analyze_image(img3, [OsRelease(), DpkgStatus(version=2), Marker()], settings=settings, workers=2)
+    assert layer_reads(src3, img3) == 2 and len(pools) == 1  # a new analyser version: both layers, on the pool
+    assert newer.packages == cold.packages
+
+
 def test_new_analyser_version_reruns_only_that_analyser(two_layer: str) -> None:
     settings = Settings()
     img, _ = open_image(two_layer)

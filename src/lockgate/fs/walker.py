@@ -169,6 +169,31 @@ def analyze_layer(
     )
 
 
+def _cached(
+    image: Image,
+    pos: int,
+    analyzers: Sequence[Analyzer],
+    settings: Settings,
+    cache: LayerCache,
+    progress: ProgressFn | None,
+) -> LayerRecord | None:
+    """The layer's record when the cache answers every analyser (no layer read), else None."""
+    desc = image.layers[pos]
+    claims = image.config.diff_ids
+    claim = claims[pos] if pos < len(claims) else ""
+    found = cache.lookup(desc.digest, [(a.name, a.version, _params(a, settings.limits)) for a in analyzers])
+    if found is None:
+        return None
+    known, index, cached = found
+    if claim and known != claim:
+        raise IntegrityError(f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {known}")
+    if index is None or any(a.name not in cached for a in analyzers):
+        return None
+    if progress is not None:
+        progress(desc.size)
+    return LayerRecord(digest=desc.digest, diff_id=known, index=index, results=cached)
+
+
 def _layer(
     image: Image,
     pos: int,
@@ -252,15 +277,22 @@ def analyze_image(
                 progress(count)
 
     try:
+        # Layers the cache answers in full need no thread (nor the concurrent.futures import).
+        found = [
+            _cached(image, i, analyzers, settings, lc, safe_progress) if lc is not None else None for i in range(n)
+        ]
+        todo = [i for i, r in enumerate(found) if r is None]
         jobs = workers if workers is not None else min(2, os.cpu_count() or 1)
-        if jobs <= 1 or n <= 1:
-            records = [_layer(image, i, analyzers, settings, lc, safe_progress) for i in range(n)]
+        fresh: dict[int, LayerRecord] = {}
+        if jobs <= 1 or len(todo) <= 1:
+            fresh = {i: _layer(image, i, analyzers, settings, lc, safe_progress) for i in todo}
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lockgate-layer") as pool:
-                futures = [pool.submit(_layer, image, i, analyzers, settings, lc, safe_progress) for i in range(n)]
-                records = [f.result() for f in futures]
+                futures = {i: pool.submit(_layer, image, i, analyzers, settings, lc, safe_progress) for i in todo}
+                fresh = {i: f.result() for i, f in futures.items()}
+        records = [r if r is not None else fresh[i] for i, r in enumerate(found)]
     finally:
         if own_cache and lc is not None:
             lc.close()
