@@ -1,8 +1,9 @@
-"""The table renderer's direct path for reports without a table, against Rich's own output.
+"""The table renderer's direct path against Rich's own output.
 
-Random reports with no active finding (targets, OS, suppressed findings, coverage gaps and
-warnings with colons, brackets, backslashes, emoji codes, tabs, Unicode and over-long lines) must
-render exactly as Rich renders them; the direct path must be taken for the plain ones.
+Random reports (targets, OS, vulnerabilities and other findings, suppressed findings, coverage gaps
+and warnings, with colons, brackets, backslashes, emoji codes, tabs, Unicode, empty cells and
+over-long lines, at several widths) must render exactly as Rich renders them; the direct path must
+be taken for the plain ones, tables included.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import pytest
 
-from lockgate.findings.model import CoverageGap, Finding, FindingKind, ScanReport, Severity
+from lockgate.findings.model import CoverageGap, Finding, FindingKind, FixStatus, Location, ScanReport, Severity
 from lockgate.findings.render import table
 from lockgate.inventory.model import OSInfo, Package
 from tests.findings.sample import sample_report
@@ -26,13 +27,35 @@ def _text(rnd: random.Random, n: int, odd: float) -> str:
     return "".join(rnd.choice(_PIECES) if rnd.random() < odd else rnd.choice("abcdefgh-./ ") for _ in range(n))
 
 
+def _finding(rnd: random.Random, odd: float, suppressed: bool) -> Finding:
+    kind = rnd.choice(
+        [FindingKind.VULNERABILITY, FindingKind.VULNERABILITY, FindingKind.SECRET, FindingKind.MISCONFIGURATION]
+    )
+    return Finding(
+        kind=kind,
+        id=rnd.choice(["CVE-2024-0001", "GHSA-xxxx-yyyy", _text(rnd, rnd.randint(1, 20), odd)]),
+        severity=rnd.choice(list(Severity)),
+        title=_text(rnd, rnd.choice([0, 10, 40, 90]), odd),
+        package=Package("deb", _text(rnd, rnd.randint(1, 25), odd), "1.0") if rnd.random() < 0.9 else None,
+        installed_version=_text(rnd, rnd.randint(0, 15), odd),
+        fixed_versions=tuple(_text(rnd, 8, odd) for _ in range(rnd.choice([0, 1, 2]))),
+        fix_status=rnd.choice(list(FixStatus)),
+        location=Location(
+            path=_text(rnd, rnd.randint(0, 30), odd),
+            start_line=rnd.choice([0, 7]),
+            resource_kind=rnd.choice(["", "Pod"]),
+            resource_name=rnd.choice(["", "web"]),
+        ),
+        suppressed_by="vex" if suppressed else "",
+    )
+
+
 def _report(rnd: random.Random) -> ScanReport:
     odd = rnd.choice([0.0, 0.01, 0.15])
+    findings = tuple(_finding(rnd, odd, suppressed=True) for _ in range(rnd.choice([0, 0, 2])))
+    if rnd.random() < 0.6:
+        findings += tuple(_finding(rnd, odd, suppressed=False) for _ in range(rnd.choice([1, 3, 12])))
     os = rnd.choice([None, OSInfo("debian", "12.5"), OSInfo("debian", "11.11", eol="2026-08-31", eosl=True)])
-    suppressed = tuple(
-        Finding(kind=FindingKind.VULNERABILITY, id=f"CVE-{i}", severity=Severity.HIGH, suppressed_by="vex")
-        for i in range(rnd.choice([0, 0, 2]))
-    )
     return ScanReport(
         target=rnd.choice(
             ["oci:/srv/img", "docker.io/library/alpine:3.20", "/srv/app", _text(rnd, rnd.randint(1, 40), odd)]
@@ -41,7 +64,7 @@ def _report(rnd: random.Random) -> ScanReport:
         artifact_digest=rnd.choice(["", "sha256:" + "c" * 64]),
         os=os,
         packages=tuple(Package("deb", f"p{i}", "1") for i in range(rnd.randint(0, 3))),
-        findings=suppressed,
+        findings=findings,
         gaps=tuple(
             CoverageGap(_text(rnd, 12, odd), _text(rnd, 30, odd)) for _ in range(rnd.choice([0, 0, 1, 3, 21, 25]))
         ),
@@ -51,7 +74,7 @@ def _report(rnd: random.Random) -> ScanReport:
 
 def _rich(report: ScanReport, monkeypatch: pytest.MonkeyPatch, **kw: object) -> str:
     with monkeypatch.context() as m:
-        m.setattr(table, "_plain", lambda *_: None)
+        m.setattr(table, "_direct", lambda *_: None)
         return table.render_table(report, **kw)  # type: ignore[arg-type]
 
 
@@ -62,27 +85,49 @@ def _outcome(render: object, *args: object, **kw: object) -> str:
         return f"error: {type(exc).__name__}"
 
 
-def test_reports_without_tables_render_as_rich_renders_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_render_as_rich_renders_them(monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(29)
-    direct = 0
-    for _ in range(1500):
+    direct = {True: 0, False: 0}  # (has a table) -> reports written directly
+    for _ in range(1000):
         report = _report(rnd)
-        width = rnd.choice([160, 160, 60])
+        width = rnd.choice([160, 160, 60, 250])
         got = _outcome(table.render_table, report, width=width)
         assert got == _outcome(_rich, report, monkeypatch, width=width), report
-        direct += table._plain(report, width) is not None
-    assert 300 < direct < 1400  # both paths taken
+        if table._direct(table._items(report), width) is not None:
+            direct[any(not f.suppressed_by for f in report.findings)] += 1
+    assert direct[True] > 40 and direct[False] > 100, direct
 
 
-def test_tables_and_colour_stay_with_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_table_is_written_directly_exactly_when_it_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    for title in ("x" * 90, "a b " * 19 + "cc"):
+        finding = Finding(
+            kind=FindingKind.VULNERABILITY,
+            id="CVE-1",
+            severity=Severity.LOW,
+            title=title,
+            package=Package("deb", "p", "1"),
+        )
+        report = ScanReport(target="t", artifact_type="container_image", findings=(finding,))
+        items = table._items(report)
+        vulns = items[2]
+        assert isinstance(vulns, table._Table)
+        widths = [max(map(len, column)) for column in zip(vulns.columns, *vulns.plain_rows, strict=True)]
+        natural = sum(widths) + 3 * len(widths) + 1  # cells, their padding and the box's bars
+        assert table._direct(items, natural - 1) is None
+        for width in (natural, natural + 1):
+            assert table._direct(items, width) == _rich(report, monkeypatch, width=width)
+
+
+def test_real_reports_and_colour(monkeypatch: pytest.MonkeyPatch) -> None:
     report = sample_report(gaps=True)
-    assert table._plain(report, 160) is None
     assert table.render_table(report) == _rich(report, monkeypatch)
+    assert table.render_table(report, width=60) == _rich(report, monkeypatch, width=60)  # too narrow: Rich
+    assert table._direct(table._items(report), 60) is None
     clean = ScanReport(target="oci:/srv/img", artifact_type="container_image", os=OSInfo("debian", "12.5"))
     assert table.render_table(clean) == "oci:/srv/img — debian 12.5\n" + (
         "packages: 0  findings: 0 (CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0)\n"
     )
-    assert table.render_table(clean, color=True) == _rich(clean, monkeypatch, color=True)
+    assert table.render_table(report, color=True) == _rich(report, monkeypatch, color=True)
 
 
 def test_a_clean_report_does_not_import_rich() -> None:

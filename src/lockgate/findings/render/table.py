@@ -1,9 +1,9 @@
 """Human-readable tables (Rich): OS and summary, then findings grouped by kind, worst first.
 
-A report with no active finding has no table: its few lines are written directly when Rich would
-print them unchanged (plain characters of one cell each, nothing Rich reads as markup or emoji
-code, no line to wrap), which spares a clean scan Rich's ~40 ms import. Tests hold both paths to
-Rich's output.
+The report is written directly when Rich would print every line unchanged (plain characters of
+one cell each, nothing Rich reads as markup or emoji code, no line to wrap) and every table fits the
+width as drawn (columns as wide as their widest cell), which spares a scan Rich's ~40 ms import and
+its layout. Anything else goes to Rich; tests hold both paths to Rich's output.
 """
 
 from __future__ import annotations
@@ -58,74 +58,124 @@ def _printed_as_is(line: str, width: int) -> bool:
     return True
 
 
-def _plain(report: ScanReport, width: int) -> str | None:
-    """The report as Rich prints it when it has no table and every line is printed as is, else ``None``."""
-    if any(not f.suppressed_by for f in report.findings):
-        return None
-    lines = [_head(report), _summary(report, [])]
-    suppressed = sum(1 for f in report.findings if f.suppressed_by)
-    if suppressed:
-        lines.append(f"suppressed: {suppressed} (exceptions or VEX; see --format json)")
-    if report.gaps:
-        lines.append(f"coverage gaps: {len(report.gaps)}")
-        lines += [f"  - {g.where}: {g.reason}" for g in report.gaps[:20]]
-        if len(report.gaps) > 20:
-            lines.append(f"  ... and {len(report.gaps) - 20} more (see --format json)")
-    lines += [f"warning: {w}" for w in report.warnings]
-    if not all(_printed_as_is(line, width) for line in lines):
-        return None
-    return "\n".join(lines) + "\n"
+class _Table:
+    """A findings table: title, column names, rows (cells as Rich markup and as the plain text it prints)."""
+
+    def __init__(self, title: str, columns: tuple[str, ...]) -> None:
+        self.title = title
+        self.columns = columns
+        self.rows: list[tuple[str, ...]] = []
+        self.plain_rows: list[tuple[str, ...]] = []
+
+    def add(self, cells: tuple[str, ...], plain: tuple[str, ...]) -> None:
+        self.rows.append(cells)
+        self.plain_rows.append(plain)
+
+    def direct(self, width: int) -> list[str] | None:
+        """The table's lines as Rich draws them (heavy head box, columns as wide as their widest
+        cell), when every cell prints as is and nothing needs wrapping; else ``None``."""
+        if not all(_printed_as_is(c, width) and c == c.strip() for row in self.plain_rows for c in row):
+            return None
+        widths = [max(len(c) for c in column) for column in zip(self.columns, *self.plain_rows, strict=True)]
+        if sum(widths) + 3 * len(widths) + 1 > width:
+            return None
+        bars = ["━" * (w + 2) for w in widths]
+        lines = [
+            "┏" + "┳".join(bars) + "┓",
+            "┃" + "┃".join(f" {c.ljust(w)} " for c, w in zip(self.columns, widths, strict=True)) + "┃",
+            "┡" + "╇".join(bars) + "┩",
+        ]
+        lines += [
+            "│" + "│".join(f" {c.ljust(w)} " for c, w in zip(r, widths, strict=True)) + "│" for r in self.plain_rows
+        ]
+        lines.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
+        return [self.title.ljust(len(lines[0])), *lines]
 
 
-def render_table(report: ScanReport, *, color: bool = False, width: int = 160) -> str:
-    plain = None if color else _plain(report, width)
-    if plain is not None:
-        return plain
-    from rich.console import Console
-    from rich.table import Table
+# What render_table prints: a line (as Rich markup and as the plain text it prints) or a table.
+_Item = tuple[str, str] | _Table
 
-    buf = io.StringIO()
-    con = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False)
-    con.print(_head(report))
+
+def _items(report: ScanReport) -> list[_Item]:
     active = [f for f in sorted_findings(report) if not f.suppressed_by]
-    con.print(_summary(report, active))
+    head, summary = _head(report), _summary(report, active)
+    items: list[_Item] = [(head, head), (summary, summary)]
     vulns = [f for f in active if f.kind is FindingKind.VULNERABILITY]
     if vulns:
-        t = Table(title="Vulnerabilities", title_justify="left")
-        for col in ("Package", "Vulnerability", "Severity", "Installed", "Fixed", "Title"):
-            t.add_column(col, overflow="fold")
+        table = _Table("Vulnerabilities", ("Package", "Vulnerability", "Severity", "Installed", "Fixed", "Title"))
         for f in vulns:
-            t.add_row(
+            cells = (
                 f.package.name if f.package else "",
                 f.id,
-                f"[{_STYLE[f.severity]}]{f.severity.name}[/]",
+                f.severity.name,
                 f.installed_version,
                 ", ".join(f.fixed_versions) or f.fix_status.value,
                 f.title[:80],
             )
-        con.print(t)
+            table.add((*cells[:2], f"[{_STYLE[f.severity]}]{f.severity.name}[/]", *cells[3:]), cells)
+        items.append(table)
     others = [f for f in active if f.kind is not FindingKind.VULNERABILITY]
     if others:
-        t = Table(title="Other findings", title_justify="left")
-        for col in ("Kind", "ID", "Severity", "Location", "Title"):
-            t.add_column(col, overflow="fold")
+        table = _Table("Other findings", ("Kind", "ID", "Severity", "Location", "Title"))
         for f in others:
             loc = f.location.path
             if f.location.start_line:
                 loc += f":{f.location.start_line}"
             if f.location.resource_kind:
                 loc += f" {f.location.resource_kind}/{f.location.resource_name}"
-            t.add_row(f.kind.value, f.id, f"[{_STYLE[f.severity]}]{f.severity.name}[/]", loc, f.title[:80])
-        con.print(t)
-    suppressed = [f for f in report.findings if f.suppressed_by]
+            other_cells = (f.kind.value, f.id, f.severity.name, loc, f.title[:80])
+            table.add((*other_cells[:2], f"[{_STYLE[f.severity]}]{f.severity.name}[/]", *other_cells[3:]), other_cells)
+        items.append(table)
+    suppressed = sum(1 for f in report.findings if f.suppressed_by)
     if suppressed:
-        con.print(f"suppressed: {len(suppressed)} (exceptions or VEX; see --format json)")
+        line = f"suppressed: {suppressed} (exceptions or VEX; see --format json)"
+        items.append((line, line))
     if report.gaps:
-        con.print(f"[bold yellow]coverage gaps: {len(report.gaps)}[/]")
+        items.append((f"[bold yellow]coverage gaps: {len(report.gaps)}[/]", f"coverage gaps: {len(report.gaps)}"))
         for g in report.gaps[:20]:
-            con.print(f"  - {g.where}: {g.reason}")
+            line = f"  - {g.where}: {g.reason}"
+            items.append((line, line))
         if len(report.gaps) > 20:
-            con.print(f"  ... and {len(report.gaps) - 20} more (see --format json)")
-    for w in report.warnings:
-        con.print(f"[yellow]warning:[/] {w}")
+            line = f"  ... and {len(report.gaps) - 20} more (see --format json)"
+            items.append((line, line))
+    items += [(f"[yellow]warning:[/] {w}", f"warning: {w}") for w in report.warnings]
+    return items
+
+
+def _direct(items: list[_Item], width: int) -> str | None:
+    """The text Rich prints for these items, written directly, or ``None`` where Rich would change any."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, _Table):
+            lines = item.direct(width)
+            if lines is None:
+                return None
+            out += lines
+        elif _printed_as_is(item[1], width):
+            out.append(item[1])
+        else:
+            return None
+    return "\n".join(out) + "\n"
+
+
+def render_table(report: ScanReport, *, color: bool = False, width: int = 160) -> str:
+    items = _items(report)
+    direct = None if color else _direct(items, width)
+    if direct is not None:
+        return direct
+    from rich.console import Console
+    from rich.table import Table
+
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False)
+    for item in items:
+        if isinstance(item, _Table):
+            table = Table(title=item.title, title_justify="left")
+            for col in item.columns:
+                table.add_column(col, overflow="fold")
+            for row in item.rows:
+                table.add_row(*row)
+            con.print(table)
+        else:
+            con.print(item[0])
     return buf.getvalue()
