@@ -25,7 +25,9 @@ _DIRECT_TYPES = frozenset(
 _LOWER_NAMESPACE = frozenset(
     {"bitbucket", "github", "pypi", "gitlab", "composer", "luarocks", "qpkg", "alpm", "apk", "hex"}
 )
-_LOWER_NAME = _LOWER_NAMESPACE - {"qpkg"} | {"npm", "bitnami"}  # (and oci, pub: not direct types)
+_LOWER_NAME = frozenset(  # (and oci, pub: not direct types)
+    {"bitbucket", "github", "pypi", "gitlab", "composer", "luarocks", "npm", "alpm", "apk", "bitnami", "hex"}
+)
 _DIGITS = "0123456789"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _KEY_CHARS = _LETTERS + _DIGITS + ".-_"
@@ -82,7 +84,7 @@ def _subpath(subpath: str | None, encode: bool) -> str | None:
     return "/".join(segments) or None
 
 
-_PLAIN = _LETTERS + _DIGITS + "._~-+:"  # characters both passes leave alone but for escaping "+"
+_PLAIN = _LETTERS + _DIGITS + "._~-_+:"  # characters both passes leave alone but for escaping "+"
 _KEY_START = "abcdefghijklmnopqrstuvwxyz"
 _PLAIN_KEY = _KEY_START + _DIGITS + ".-_"
 
