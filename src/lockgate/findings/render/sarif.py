@@ -6,11 +6,10 @@ GitHub ranks results the way lockgate does.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
-from lockgate.findings.render._common import TOOL_NAME, TOOL_URI, TOOL_VERSION, sorted_findings
+from lockgate.findings.render._common import TOOL_NAME, TOOL_URI, TOOL_VERSION, indented_json, sorted_findings
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -128,4 +127,4 @@ def render_sarif(report: ScanReport) -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return indented_json(doc) + "\n"
