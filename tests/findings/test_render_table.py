@@ -24,7 +24,8 @@ _PIECES += ["::", "—", "é", "\t", "\x07", "漢", "x" * 70, " ", "[#f00]", "[@
 
 
 def _text(rnd: random.Random, n: int, odd: float) -> str:
-    return "".join(rnd.choice(_PIECES) if rnd.random() < odd else rnd.choice("abcdefgh-./ ") for _ in range(n))
+    text = "".join(rnd.choice(_PIECES) if rnd.random() < odd else rnd.choice("abcdefgh-./ ") for _ in range(n))
+    return rnd.choice(["", " ", "  "]) + text + rnd.choice(["", " ", "   "]) if rnd.random() < 0.2 else text
 
 
 def _finding(rnd: random.Random, odd: float, suppressed: bool) -> Finding:
@@ -99,7 +100,7 @@ def test_reports_render_as_rich_renders_them(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_table_is_written_directly_exactly_when_it_fits(monkeypatch: pytest.MonkeyPatch) -> None:
-    for title in ("x" * 90, "a b " * 19 + "cc"):
+    for title in ("x" * 90, "a b " * 19 + "cc", "a b " * 21):
         finding = Finding(
             kind=FindingKind.VULNERABILITY,
             id="CVE-1",

@@ -74,7 +74,7 @@ class _Table:
     def direct(self, width: int) -> list[str] | None:
         """The table's lines as Rich draws them (heavy head box, columns as wide as their widest
         cell), when every cell prints as is and nothing needs wrapping; else ``None``."""
-        if not all(_printed_as_is(c, width) and c == c.strip() for row in self.plain_rows for c in row):
+        if not all(_printed_as_is(c, width) for row in self.plain_rows for c in row):
             return None
         widths = [max(len(c) for c in column) for column in zip(self.columns, *self.plain_rows, strict=True)]
         if sum(widths) + 3 * len(widths) + 1 > width:
