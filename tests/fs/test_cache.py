@@ -152,7 +152,7 @@ def test_incomplete_layers_are_not_cached(tmp_path: Path) -> None:
 
 
 def test_lru_eviction_keeps_recent_entries(tmp_path: Path) -> None:
-    cache = LayerCache(tmp_path / "c", max_bytes=40_000)
+    cache = LayerCache(tmp_path / "c", max_bytes=40_000, touch_after=0)  # every read counts as a use
     pkgs = tuple(Package("deb", os.urandom(20).hex(), str(i)) for i in range(300))
     for n in range(8):
         digest, diff = "sha256:" + f"{n:064x}", "sha256:" + f"{n + 100:064x}"
@@ -165,6 +165,41 @@ def test_lru_eviction_keeps_recent_entries(tmp_path: Path) -> None:
     assert cache.diff_id("sha256:" + f"{1:064x}") is None  # least recently used: evicted
     assert cache.diff_id("sha256:" + f"{7:064x}") == "sha256:" + f"{107:064x}"
     cache.close()
+
+
+def test_warm_lookups_write_nothing_until_the_last_use_is_old(two_layer: str, tmp_path: Path) -> None:
+    """A warm scan within the hour leaves the database untouched (no WAL to checkpoint on close);
+    an older last use is refreshed, so eviction still follows use."""
+    import sqlite3
+
+    settings = Settings(cache_dir=tmp_path / "cache")
+    img, _ = open_image(two_layer)
+    analyze_image(img, [OsRelease(), DpkgStatus(), Marker()], settings=settings)
+    db = settings.layer_cache_dir / "layers.sqlite"
+
+    def used() -> list[float]:
+        with sqlite3.connect(db) as conn:
+            return [r[0] for r in conn.execute("SELECT used FROM results ORDER BY analyzer, digest")]
+
+    watcher = sqlite3.connect(db)  # its data_version changes when another connection commits a write
+
+    def version() -> int:
+        return int(watcher.execute("PRAGMA data_version").fetchone()[0])
+
+    before, seen = used(), version()
+    img2, src2 = open_image(two_layer)
+    analyze_image(img2, [OsRelease(), DpkgStatus(), Marker()], settings=settings)
+    assert layer_reads(src2, img2) == 0
+    assert used() == before and version() == seen
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE results SET used = used - 7200")
+    aged = used()
+    img3, _ = open_image(two_layer)
+    analyze_image(img3, [OsRelease(), DpkgStatus(), Marker()], settings=settings)
+    assert all(new > old + 3600 for new, old in zip(used(), aged, strict=True))
+    assert version() != seen  # the watcher does see writes
+    watcher.close()
 
 
 def test_corrupt_cache_database_is_rebuilt(two_layer: str) -> None:
