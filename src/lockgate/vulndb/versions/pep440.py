@@ -1,7 +1,11 @@
-"""Python package versions: PEP 440 via :mod:`packaging.version`, plus a defined place for invalid ones.
+"""Python package versions: PEP 440 ordering, plus a defined place for invalid ones.
 
-Valid versions are ordered by ``packaging.version.Version`` (epochs, pre/post/dev
-releases, local labels, normalisation such as ``1.0.alpha == 1.0a0``).
+Valid versions are ordered as ``packaging.version.Version`` orders them (epochs,
+pre/post/dev releases, local labels, normalisation such as ``1.0.alpha == 1.0a0``).
+Plain releases (``2.31.0``, ``v1.0``: digits and dots only, the vast majority) are keyed
+without importing ``packaging``, whose import compiles a large regular expression; every
+other string goes through ``packaging``. Both produce the same plain-tuple key, mirroring
+``Version``'s own comparison key, so keys of the two kinds compare with each other.
 
 Strings that are not PEP 440 (old releases such as ``0.1-bulbasaur`` still exist on
 PyPI) sort before every valid version, and among themselves by the legacy scheme
@@ -17,12 +21,17 @@ import functools
 import re
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from lockgate.vulndb.versions.base import Comparator, check_length
 
 _LEGACY_PART = re.compile(r"(\d+|[a-z]+|\.|-)")
 _LEGACY_MAP = {"pre": "c", "preview": "c", "-": "final-", "rc": "c", "dev": "@"}
+
+# The parts of packaging's comparison key after (epoch, release), as plain tuples:
+# pre: (0,) no pre but a dev release (-infinity), (1, letter, n) a pre release, (2,) none (+infinity);
+# post: (0,) none (-infinity), (1, n); dev: (0, n), (1,) none (+infinity);
+# local: (0,) none (-infinity), (1, parts) with a number part (1, n) above a word part (0, word).
+_FINAL = ((2,), (0,), (1,), (0,))
+"""Pre, post, dev and local parts of a plain release."""
 
 
 def _legacy_parts(text: str) -> list[str]:
@@ -50,14 +59,63 @@ def legacy_key(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=65536)
-def parse(version: str) -> tuple[int, Any]:
-    """Sort key: ``(1, Version)`` for PEP 440 versions, ``(0, legacy key)`` otherwise."""
-    check_length(version)
+def _trim(release: tuple[int, ...]) -> tuple[int, ...]:
+    """``release`` without trailing zeros (``1.0.0`` equals ``1``)."""
+    end = len(release)
+    while end and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
+
+
+def plain_release(version: str) -> tuple[int, ...] | None:
+    """The release numbers of a plain release (``2.31.0``, `` v1.0 ``), None for anything else.
+
+    Plain means what PEP 440 accepts with no epoch, pre, post, dev or local part:
+    surrounding whitespace, an optional ``v``, then ASCII digit runs separated by dots.
+    """
+    s = version.strip()
+    if s[:1] in ("v", "V"):
+        s = s[1:]
+    parts = s.split(".")
+    for p in parts:
+        if not (p.isascii() and p.isdigit()):
+            return None
+    return tuple(map(int, parts))
+
+
+def _full_key(version: str) -> tuple[Any, ...]:
+    from packaging.version import InvalidVersion, Version
+
     try:
-        return (1, Version(version))
+        v = Version(version)
     except InvalidVersion:
         return (0, legacy_key(version))
+    if v.pre is not None:
+        pre: tuple[Any, ...] = (1, *v.pre)
+    elif v.dev is not None and v.post is None:
+        pre = (0,)
+    else:
+        pre = (2,)
+    post = (0,) if v.post is None else (1, v.post)
+    dev = (1,) if v.dev is None else (0, v.dev)
+    if v.local is None:
+        local: tuple[Any, ...] = (0,)
+    else:  # Version.local is the normalised label: parts joined by "."
+        local = (1, tuple((1, int(p)) if p.isdigit() else (0, p) for p in v.local.split(".")))
+    return (1, v.epoch, _trim(v.release), pre, post, dev, local)
+
+
+@functools.lru_cache(maxsize=65536)
+def parse(version: str) -> tuple[Any, ...]:
+    """Sort key: ``(1, epoch, release, pre, post, dev, local)`` for PEP 440 versions, ``(0, legacy key)`` otherwise.
+
+    Valid keys order (and compare equal) exactly as ``packaging.version.Version`` does.
+    """
+    check_length(version)
+    release = plain_release(version)
+    if release is not None:
+        return (1, 0, _trim(release), *_FINAL)
+    return _full_key(version)
 
 
 class Pep440Comparator(Comparator):
@@ -69,13 +127,11 @@ class Pep440Comparator(Comparator):
         if a == b:
             return 0
         ka, kb = parse(a), parse(b)
-        if ka[0] != kb[0]:
-            return -1 if ka[0] < kb[0] else 1
-        return int(ka[1] > kb[1]) - int(ka[1] < kb[1])
+        return int(ka > kb) - int(ka < kb)
 
     def key(self, version: str) -> Any:
         """Cached tuple key (see :meth:`Comparator.key`)."""
         return parse(version)
 
     def valid(self, version: str) -> bool:
-        return parse(version)[0] == 1
+        return bool(parse(version)[0] == 1)
