@@ -1,4 +1,4 @@
-"""The PEP 440 key without ``packaging`` for plain releases, held to ``packaging.version.Version``.
+"""The PEP 440 key without ``packaging`` for plain and canonical releases, held to ``packaging.version.Version``.
 
 Oracle: ``Version`` ordering for valid versions, invalid (non-PEP 440) strings before every
 valid one and ordered among themselves by the legacy rule. Checked on thousands of
@@ -20,7 +20,7 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from lockgate.vulndb.versions import comparator_for
-from lockgate.vulndb.versions.pep440 import legacy_key, parse, plain_release
+from lockgate.vulndb.versions.pep440 import _full_key, _simple_key, legacy_key, parse, plain_release
 
 PEP440 = comparator_for("PyPI")
 
@@ -66,6 +66,9 @@ def _version(rng: random.Random) -> str:
         return v + rng.choice((".post", "post", "-", ".r", "-rev")) + str(rng.randint(0, 3))
     if kind == 7:
         return v + rng.choice((".dev", "dev", "-dev", "a1.dev", ".post1.dev", "rc2.dev")) + str(rng.randint(0, 3))
+    if kind == 8 and rng.random() < 0.5:  # canonical spellings: keyed without packaging too
+        pre = rng.choice(("", "", "a", "b", "rc")) + str(rng.randint(0, 12))
+        return v + (pre if pre[:1].isalpha() else "") + rng.choice(("", ".post1", ".post0")) + rng.choice(("", ".dev0"))
     if kind == 8:
         return v + "+" + rng.choice(("1", "ubuntu1", "abc.5", "0.abc", "cpu", "cu118", "1_2-x", "Local.7", "007"))
     return rng.choice(  # not PEP 440: the legacy rule orders these, before every valid version
@@ -113,6 +116,18 @@ def test_generated_pairs_order_as_packaging() -> None:
         if PEP440.compare(a, b) != want or got_key != want or (want == 0) != (ka == kb):
             bad.append((a, b, want, PEP440.compare(a, b), got_key))
     assert not bad, bad[:10]
+
+
+def test_fast_keys_equal_packaging_keys(corpus: Path) -> None:
+    """Every key computed without packaging is exactly the key computed through it."""
+    rng = random.Random(8)
+    versions = [_version(rng) for _ in range(6000)] + _corpus_versions(corpus)
+    fast = [v for v in versions if _simple_key(v) is not None]
+    assert len(fast) > len(versions) // 2
+    assert sum(plain_release(v) is None for v in fast) > 500  # canonical pre/post/dev releases among them
+    assert [_simple_key(v) for v in fast] == [_full_key(v) for v in fast]
+    for v in ("1.0.a1", "1.0a", "1.0b1a", "rc1", "1!1.0", "1.0.post", "1.0-1", " 1.0 a1", "1.0.dev1.post1", "1.0RC1"):
+        assert _simple_key(v) is None, v
 
 
 def test_plain_releases_parse_as_packaging_does() -> None:
@@ -175,14 +190,15 @@ import sys
 from lockgate.vulndb.osv.ranges import compile_affected
 aff = compile_affected("PyPI", {"package": {"ecosystem": "PyPI", "name": "requests"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"},
-                {"introduced": "v3.0"}, {"last_affected": "3.1.0"}]}]})
+                {"introduced": "v3.0"}, {"last_affected": "3.1.0"}, {"introduced": "5.2b1"},
+                {"fixed": "5.2.post1"}]}]})
 print(aff.match("2.31.0") is not None, aff.match("2.32") is None, aff.match("3.0.0") is not None)
 print("packaging" in sys.modules)
-aff.match("3.0.0rc1")
+aff.match("3.0.0+local")
 print("packaging" in sys.modules)
 """
 
 
-def test_plain_versions_do_not_import_packaging() -> None:
+def test_plain_and_canonical_versions_do_not_import_packaging() -> None:
     out = subprocess.run([sys.executable, "-c", _NO_PACKAGING], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True", "True", "False", "True"]

@@ -2,10 +2,13 @@
 
 Valid versions are ordered as ``packaging.version.Version`` orders them (epochs,
 pre/post/dev releases, local labels, normalisation such as ``1.0.alpha == 1.0a0``).
-Plain releases (``2.31.0``, ``v1.0``: digits and dots only, the vast majority) are keyed
-without importing ``packaging``, whose import compiles a large regular expression; every
-other string goes through ``packaging``. Both produce the same plain-tuple key, mirroring
-``Version``'s own comparison key, so keys of the two kinds compare with each other.
+Plain releases (``2.31.0``, ``v1.0``: digits and dots only, the vast majority) and releases
+with pre, post or dev parts in canonical spelling (``5.2b1``, ``1.0.post1``, ``2.0rc1.dev3``,
+as advisories write their bounds) are keyed without importing ``packaging``, whose import
+compiles a large regular expression; every other string (epochs, local labels, other
+spellings, invalid versions) goes through ``packaging``. Both produce the same plain-tuple
+key, mirroring ``Version``'s own comparison key, so keys of the two kinds compare with each
+other.
 
 Strings that are not PEP 440 (old releases such as ``0.1-bulbasaur`` still exist on
 PyPI) sort before every valid version, and among themselves by the legacy scheme
@@ -83,6 +86,49 @@ def plain_release(version: str) -> tuple[int, ...] | None:
     return tuple(map(int, parts))
 
 
+def _number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _cut(text: str, tag: str) -> tuple[str, int | None] | None:
+    """``text`` without a trailing ``tag`` + number, and that number; None when ``tag`` is not followed by one."""
+    head, sep, tail = text.rpartition(tag)
+    if not sep:
+        return text, None
+    n = _number(tail)
+    return None if n is None else (head, n)
+
+
+def _simple_key(version: str) -> tuple[Any, ...] | None:
+    """The key of a plain release with optional canonical ``{a|b|rc}N``, ``.postN``, ``.devN``; else None."""
+    release = plain_release(version)
+    if release is not None:
+        return (1, 0, _trim(release), *_FINAL)
+    s = version.strip()
+    if s[:1] in ("v", "V"):
+        s = s[1:]
+    if (cut := _cut(s, ".dev")) is None:
+        return None
+    s, dev = cut
+    if (cut := _cut(s, ".post")) is None:
+        return None
+    s, post = cut
+    pre: tuple[Any, ...] | None = None
+    for letter in ("a", "b", "rc"):
+        head, sep, tail = s.partition(letter)
+        if sep:
+            if (n := _number(tail)) is None:
+                return None
+            s, pre = head, (1, letter, n)
+            break
+    release = plain_release(s) if s[:1].isdigit() and s == s.strip() else None
+    if release is None or (pre is None and post is None and dev is None):
+        return None
+    if pre is None:
+        pre = (0,) if dev is not None and post is None else (2,)
+    return (1, 0, _trim(release), pre, (0,) if post is None else (1, post), (1,) if dev is None else (0, dev), (0,))
+
+
 def _full_key(version: str) -> tuple[Any, ...]:
     from packaging.version import InvalidVersion, Version
 
@@ -112,10 +158,8 @@ def parse(version: str) -> tuple[Any, ...]:
     Valid keys order (and compare equal) exactly as ``packaging.version.Version`` does.
     """
     check_length(version)
-    release = plain_release(version)
-    if release is not None:
-        return (1, 0, _trim(release), *_FINAL)
-    return _full_key(version)
+    key = _simple_key(version)
+    return key if key is not None else _full_key(version)
 
 
 class Pep440Comparator(Comparator):
