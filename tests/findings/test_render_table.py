@@ -88,19 +88,26 @@ def _outcome(render: object, *args: object, **kw: object) -> str:
 
 def test_reports_render_as_rich_renders_them(monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(29)
-    direct = {True: 0, False: 0}  # (has a table) -> reports written directly
-    for _ in range(1000):
+    direct = {"no table": 0, "table": 0, "wrapped table": 0}  # reports written directly
+    for _ in range(1200):
         report = _report(rnd)
-        width = rnd.choice([160, 160, 60, 250])
+        width = rnd.choice([160, 160, 250, 120, 100, 80, 60, 40, 25])
         got = _outcome(table.render_table, report, width=width)
-        assert got == _outcome(_rich, report, monkeypatch, width=width), report
-        if table._direct(table._items(report), width) is not None:
-            direct[any(not f.suppressed_by for f in report.findings)] += 1
-    assert direct[True] > 40 and direct[False] > 100, direct
+        assert got == _outcome(_rich, report, monkeypatch, width=width), (report, width)
+        items = table._items(report)
+        if table._direct(items, width) is not None:
+            tables = [i for i in items if isinstance(i, table._Table)]
+            natural = [
+                sum(len(max(c, key=len)) + 3 for c in zip(t.columns, *t.plain_rows, strict=True)) + 1 for t in tables
+            ]
+            direct["wrapped table" if any(n > width for n in natural) else "table" if tables else "no table"] += 1
+    assert min(direct.values()) > 40, direct
 
 
-def test_a_table_is_written_directly_exactly_when_it_fits(monkeypatch: pytest.MonkeyPatch) -> None:
-    for title in ("x" * 90, "a b " * 19 + "cc", "a b " * 21):
+def test_tables_are_wrapped_as_rich_wraps_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Around the natural width (columns as wide as their widest cell) and far below it: Rich's column
+    collapsing, word wrapping and folding of long words."""
+    for title in ("x" * 90, "a b " * 19 + "cc", "a b " * 21, "word " * 8 + "averyveryverylongwordthatmustbefolded" * 2):
         finding = Finding(
             kind=FindingKind.VULNERABILITY,
             id="CVE-1",
@@ -108,22 +115,21 @@ def test_a_table_is_written_directly_exactly_when_it_fits(monkeypatch: pytest.Mo
             title=title,
             package=Package("deb", "p", "1"),
         )
-        report = ScanReport(target="t", artifact_type="container_image", findings=(finding,))
+        report = ScanReport(target="t", artifact_type="container_image", findings=(finding, finding))
         items = table._items(report)
         vulns = items[2]
         assert isinstance(vulns, table._Table)
         widths = [max(map(len, column)) for column in zip(vulns.columns, *vulns.plain_rows, strict=True)]
         natural = sum(widths) + 3 * len(widths) + 1  # cells, their padding and the box's bars
-        assert table._direct(items, natural - 1) is None
-        for width in (natural, natural + 1):
-            assert table._direct(items, width) == _rich(report, monkeypatch, width=width)
+        for width in (natural - 1, natural, natural + 1, 100, 90, 81):
+            assert table.render_table(report, width=width) == _rich(report, monkeypatch, width=width), (title, width)
+            assert table._direct(items, width) is not None
 
 
 def test_real_reports_and_colour(monkeypatch: pytest.MonkeyPatch) -> None:
     report = sample_report(gaps=True)
     assert table.render_table(report) == _rich(report, monkeypatch)
-    assert table.render_table(report, width=60) == _rich(report, monkeypatch, width=60)  # too narrow: Rich
-    assert table._direct(table._items(report), 60) is None
+    assert table.render_table(report, width=60) == _rich(report, monkeypatch, width=60)
     clean = ScanReport(target="oci:/srv/img", artifact_type="container_image", os=OSInfo("debian", "12.5"))
     assert table.render_table(clean) == "oci:/srv/img — debian 12.5\n" + (
         "packages: 0  findings: 0 (CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0)\n"

@@ -1,14 +1,17 @@
 """Human-readable tables (Rich): OS and summary, then findings grouped by kind, worst first.
 
 The report is written directly when Rich would print every line unchanged (plain characters of
-one cell each, nothing Rich reads as markup or emoji code, no line to wrap) and every table fits the
-width as drawn (columns as wide as their widest cell), which spares a scan Rich's ~40 ms import and
-its layout. Anything else goes to Rich; tests hold both paths to Rich's output.
+one cell each, nothing Rich reads as markup or emoji code, no line to wrap) and every table cell is
+such plain text: the tables are laid out as Rich lays them out (its column collapsing, word wrapping
+and folding, reproduced for plain text). That spares a scan Rich's ~40 ms import and its layout
+(~150 ms for 127 findings). Anything else goes to Rich; tests hold both paths to Rich's output on
+random reports.
 """
 
 from __future__ import annotations
 
 import io
+from itertools import pairwise
 
 from lockgate.findings.model import Finding, FindingKind, ScanReport, Severity
 from lockgate.findings.render._common import severity_counts, sorted_findings
@@ -72,24 +75,129 @@ class _Table:
         self.plain_rows.append(plain)
 
     def direct(self, width: int) -> list[str] | None:
-        """The table's lines as Rich draws them (heavy head box, columns as wide as their widest
-        cell), when every cell prints as is and nothing needs wrapping; else ``None``."""
-        if not all(_printed_as_is(c, width) for row in self.plain_rows for c in row):
+        """The table's lines as Rich draws them (heavy head box, padding 1, cells wrapped or folded
+        to Rich's column widths), when every cell is plain text; else ``None``."""
+        if not all(_plain_text(c) for row in self.plain_rows for c in row):
             return None
-        widths = [max(len(c) for c in column) for column in zip(self.columns, *self.plain_rows, strict=True)]
-        if sum(widths) + 3 * len(widths) + 1 > width:
+        widths = _column_widths([[*column] for column in zip(self.columns, *self.plain_rows, strict=True)], width)
+        if widths is None:
             return None
-        bars = ["━" * (w + 2) for w in widths]
-        lines = [
-            "┏" + "┳".join(bars) + "┓",
-            "┃" + "┃".join(f" {c.ljust(w)} " for c, w in zip(self.columns, widths, strict=True)) + "┃",
-            "┡" + "╇".join(bars) + "┩",
-        ]
-        lines += [
-            "│" + "│".join(f" {c.ljust(w)} " for c, w in zip(r, widths, strict=True)) + "│" for r in self.plain_rows
-        ]
-        lines.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
-        return [self.title.ljust(len(lines[0])), *lines]
+        table_width = sum(widths) + len(widths) + 1
+        if len(self.title) > table_width:
+            return None
+        bars = ["━" * w for w in widths]
+        lines = [self.title.ljust(table_width), "┏" + "┳".join(bars) + "┓"]
+        lines += _row_lines(self.columns, widths, "┃", header=True)
+        lines.append("┡" + "╇".join(bars) + "┩")
+        for row in self.plain_rows:
+            lines += _row_lines(row, widths, "│")
+        lines.append("└" + "┴".join("─" * w for w in widths) + "┘")
+        return lines
+
+
+def _plain_text(text: str) -> bool:
+    """Whether Rich prints ``text`` as it is (see :func:`_printed_as_is`), wrapping aside."""
+    return _printed_as_is(text, len(text))
+
+
+def _column_widths(columns: list[list[str]], width: int) -> list[int] | None:
+    """Rich's ``Table._calculate_column_widths`` for these cells (every column wrappable, padding
+    included, borders not), ``None`` where a column would be too narrow to hold a character."""
+    available = width - len(columns) - 1
+    maxima = [max(map(len, cells)) + 2 for cells in columns]
+    widths = [min(m, available) or 1 for m in maxima]
+    if sum(widths) > available:
+        widths = _collapse(widths, available)
+        if sum(widths) > available:
+            widths = _ratio_reduce(sum(widths) - available, [1] * len(widths), widths, widths)
+        widths = [min(m, w) for m, w in zip(maxima, widths, strict=True)]
+    return widths if min(widths) >= 3 else None
+
+
+def _collapse(widths: list[int], max_width: int) -> list[int]:
+    """Rich's ``Table._collapse_widths``: narrow the widest columns towards the next widest."""
+    total = sum(widths)
+    excess = total - max_width
+    while total and excess > 0:
+        widest = max(widths)
+        second = max(w if w != widest else 0 for w in widths)
+        ratios = [1 if w == widest else 0 for w in widths]
+        if not widest - second:
+            break
+        widths = _ratio_reduce(excess, ratios, [min(excess, widest - second)] * len(widths), widths)
+        total = sum(widths)
+        excess = total - max_width
+    return widths
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """Rich's ``_ratio.ratio_reduce``."""
+    ratios = [ratio if maximum else 0 for ratio, maximum in zip(ratios, maximums, strict=True)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    remaining = total
+    result: list[int] = []
+    for ratio, maximum, value in zip(ratios, maximums, values, strict=True):
+        if ratio and total_ratio > 0:
+            distributed = min(maximum, round(ratio * remaining / total_ratio))
+            result.append(value - distributed)
+            remaining -= distributed
+            total_ratio -= ratio
+        else:
+            result.append(value)
+    return result
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Rich's ``Text.wrap`` with overflow "fold" and left justification, for plain one-cell characters:
+    words (with the white space after them) fill lines; a word longer than a line is cut into lines."""
+    breaks: list[int] = []
+    offset = 0
+    position = 0
+    length = len(text)
+    while True:  # words as rich._wrap.words finds them: white space, non-space, white space
+        start = position
+        while position < length and text[position] == " ":
+            position += 1
+        if position == length:
+            break
+        while position < length and text[position] != " ":
+            position += 1
+        while position < length and text[position] == " ":
+            position += 1
+        word = text[start:position]
+        word_length = len(word.rstrip())
+        if width - offset >= word_length:
+            offset += len(word)
+        elif word_length > width:
+            chunks = [word[i : i + width] for i in range(0, len(word), width)]
+            for chunk in chunks[:-1]:
+                if start:
+                    breaks.append(start)
+                start += len(chunk)
+            if start:
+                breaks.append(start)
+            offset = len(chunks[-1])
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    bounds = [0, *breaks, length]
+    return [text[a:b][:width].ljust(width) for a, b in pairwise(bounds)]
+
+
+def _row_lines(cells: tuple[str, ...], widths: list[int], bar: str, *, header: bool = False) -> list[str]:
+    """One table row: each cell wrapped to its column, padded by a space each side; cells aligned to
+    the top (to the bottom in the header row, as Rich aligns them)."""
+    wrapped = [_wrap(cell, w - 2) for cell, w in zip(cells, widths, strict=True)]
+    height = max(map(len, wrapped))
+    for lines, w in zip(wrapped, widths, strict=True):
+        blank = [" " * (w - 2)] * (height - len(lines))
+        if header:
+            lines[:0] = blank
+        else:
+            lines.extend(blank)
+    return [bar + bar.join(f" {line} " for line in row) + bar for row in zip(*wrapped, strict=True)]
 
 
 # What render_table prints: a line (as Rich markup and as the plain text it prints) or a table.
