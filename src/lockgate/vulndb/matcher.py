@@ -307,6 +307,7 @@ def _facts(g: _Group, os_package: bool, store: Store) -> _GroupFacts:
         os_package=os_package,
         cve=g.key if _is_cve(g.key) else None,
         nvd=store.nvd,
+        stored=store.cvss_score,
     )
     title = next((a.summary for a in advisories if a.summary), "")
     details = next((a.details for a in advisories if a.details), "")

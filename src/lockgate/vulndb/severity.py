@@ -3,7 +3,9 @@
 1. For OS packages, the distro's own rating (Debian urgency, Ubuntu priority, ...): it
    reflects how the vulnerability affects that distro's build.
 2. CVSS vectors, v4 before v3.x before v2, from the advisory first and then from NVD
-   enrichment, scored with the ``cvss`` library (never trusting a stored score).
+   enrichment, scored with the ``cvss`` library (never trusting a score a feed claims). The
+   advisory database stores the scores lockgate computed when it imported the records; the
+   library is imported only for vectors the database does not have.
 3. The ecosystem's own rating (GHSA ``database_specific.severity``).
 4. Otherwise ``UNKNOWN`` -- reported, never hidden.
 """
@@ -18,7 +20,11 @@ import msgspec
 
 from lockgate.findings.model import Severity
 from lockgate.vulndb.model import Advisory, SeverityEntry, ecosystem_base
-from lockgate.vulndb.store import NvdMetric
+from lockgate.vulndb.store import CVSS_TYPES, NvdMetric
+
+StoredScore = Callable[[str], tuple[str, float] | None]
+"""Looks a vector's (CVSS version, base score) up in the advisory database (``Store.cvss_score``):
+``("", 0.0)`` for a vector that does not parse, None for one the database does not have."""
 
 _DISTRO_WORDS: Mapping[str, Severity] = {
     "unimportant": Severity.LOW,
@@ -30,7 +36,6 @@ _DISTRO_WORDS: Mapping[str, Severity] = {
     "important": Severity.HIGH,
     "critical": Severity.CRITICAL,
 }
-_CVSS_TYPES = {"CVSS_V2": "2", "CVSS_V3": "3", "CVSS_V4": "4"}
 _VERSION_RANK = {"4": 3, "3": 2, "2": 1}
 
 
@@ -48,8 +53,8 @@ def distro_word(text: str) -> Severity | None:
 
 
 @functools.lru_cache(maxsize=8192)
-def score_vector(vector: str) -> tuple[str, float, Severity] | None:
-    """(CVSS version, base score, severity) of a vector string; None when it does not parse."""
+def compute_score(vector: str) -> tuple[str, float] | None:
+    """(CVSS version, base score) of a vector string by the ``cvss`` library; None when it does not parse."""
     from cvss import CVSS2, CVSS3, CVSS4
     from cvss.exceptions import CVSSError
 
@@ -66,7 +71,21 @@ def score_vector(vector: str) -> tuple[str, float, Severity] | None:
             version, score = "2.0", float(c2.base_score)
     except (CVSSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
-    return version, score, _from_score(version, score)
+    return version, score
+
+
+def score_vector(vector: str, stored: StoredScore | None = None) -> tuple[str, float, Severity] | None:
+    """(CVSS version, base score, severity) of a vector string; None when it does not parse.
+
+    ``stored`` answers from the scores computed at import; vectors it does not know are
+    scored here (importing the ``cvss`` library).
+    """
+    got = stored(vector) if stored is not None else None
+    if got is None:
+        got = compute_score(vector)
+    elif not got[0]:
+        return None
+    return None if got is None else (got[0], got[1], _from_score(got[0], got[1]))
 
 
 def _from_score(version: str, score: float) -> Severity:
@@ -91,7 +110,7 @@ def _distro(entries: Iterable[Mapping[str, Any]]) -> tuple[Severity, str] | None
             if isinstance(d, Mapping):
                 words.extend(str(d[k]) for k in ("urgency", "severity", "priority") if isinstance(d.get(k), str))
         for s in e.get("severity") or ():
-            if isinstance(s, Mapping) and str(s.get("type", "")) not in _CVSS_TYPES:
+            if isinstance(s, Mapping) and str(s.get("type", "")) not in CVSS_TYPES:
                 words.append(str(s.get("score", "")))
         for w in words:
             sev = distro_word(w)
@@ -105,7 +124,7 @@ def _distro_typed(advisories: Iterable[Advisory]) -> tuple[Severity, str] | None
     best: tuple[Severity, str] | None = None
     for a in advisories:
         for s in a.severity:
-            sev = distro_word(s.score) if s.type not in _CVSS_TYPES else None
+            sev = distro_word(s.score) if s.type not in CVSS_TYPES else None
             if sev is not None and (best is None or sev > best[0]):
                 best = (sev, s.type.lower())
     return best
@@ -115,7 +134,7 @@ def _entry_vectors(entries: Iterable[Mapping[str, Any]]) -> list[SeverityEntry]:
     out = []
     for e in entries:
         for s in e.get("severity") or ():
-            if isinstance(s, Mapping) and str(s.get("type")) in _CVSS_TYPES:
+            if isinstance(s, Mapping) and str(s.get("type")) in CVSS_TYPES:
                 out.append(SeverityEntry(str(s["type"]), str(s.get("score", ""))))
     return out
 
@@ -127,21 +146,25 @@ def rate(
     os_package: bool,
     cve: str | None = None,
     nvd: Callable[[str], tuple[NvdMetric, ...]] | None = None,
+    stored: StoredScore | None = None,
 ) -> Rating:
-    """Rate one vulnerability from the advisories (and their matched ``affected`` entries) that report it."""
+    """Rate one vulnerability from the advisories (and their matched ``affected`` entries) that report it.
+
+    ``stored`` looks up the CVSS scores computed at import (see :func:`score_vector`).
+    """
     # every vector, advisory ones first, then NVD (primary before secondary)
     # (version, vector, score, severity, source label, trust rank: advisory 0, NVD primary 1, other scorer 2)
     vectors: list[tuple[str, str, float, Severity, str, int]] = []
     seen: set[str] = set()
-    own = [s for a in advisories for s in a.severity if s.type in _CVSS_TYPES] + _entry_vectors(entries)
+    own = [s for a in advisories for s in a.severity if s.type in CVSS_TYPES] + _entry_vectors(entries)
     for s in own:
-        scored = score_vector(s.score)
+        scored = score_vector(s.score, stored)
         if scored and s.score not in seen:
             seen.add(s.score)
             vectors.append((scored[0], s.score, scored[1], scored[2], "cvss_v", 0))
     if cve and nvd is not None:
         for m in sorted(nvd(cve), key=lambda m: not m.primary):
-            scored = score_vector(m.vector)
+            scored = score_vector(m.vector, stored)
             if scored and m.vector not in seen:
                 seen.add(m.vector)
                 vectors.append((scored[0], m.vector, scored[1], scored[2], "nvd_cvss_v", 1 if m.primary else 2))

@@ -8,7 +8,12 @@ Layout (``SCHEMA_VERSION``):
 - ``advisories``: each advisory once, as compact OSV JSON;
 - ``affected``: (ecosystem key, normalised package name) -> advisory row plus that one
   ``affected[]`` entry, with a real index, so matching reads only the small entry;
-- ``nvd``: CVSS metrics by CVE id (enrichment only).
+- ``nvd``: CVSS metrics by CVE id (enrichment only);
+- ``cvss``: every CVSS vector of the advisories and NVD metrics -> (CVSS version, base score),
+  computed by lockgate with the ``cvss`` library when the records were imported (never a score a
+  feed claims; version ``''`` for a vector that does not parse), so matching needs no scoring.
+  A database built before this table existed still reads (vectors are then scored at match
+  time) and gets the table the next time it is written.
 
 Writers never touch the live file: :class:`StoreBuilder` copies it (or starts empty) into a
 temporary file in the same directory and ``os.replace``-s it in on success, so a failed or
@@ -43,7 +48,12 @@ from lockgate.vulndb.model import (
 
 SCHEMA_VERSION = 1
 
-_SCHEMA = """
+_CVSS_TABLE = """
+CREATE TABLE cvss (vector TEXT PRIMARY KEY, version TEXT NOT NULL, score REAL NOT NULL) WITHOUT ROWID;
+"""
+
+_SCHEMA = (
+    """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE feeds (
@@ -80,6 +90,8 @@ CREATE INDEX advisories_feed ON advisories (feed_id);
 CREATE TABLE nvd (cve TEXT PRIMARY KEY, feed_id INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX nvd_feed ON nvd (feed_id);
 """
+    + _CVSS_TABLE
+)
 
 
 def _now() -> _dt.datetime:
@@ -147,6 +159,9 @@ class NvdRecord(msgspec.Struct, frozen=True):
     metrics: tuple[NvdMetric, ...]
 
 
+CVSS_TYPES = frozenset({"CVSS_V2", "CVSS_V3", "CVSS_V4"})
+"""OSV severity types holding a CVSS vector."""
+
 _CANDIDATE_CACHE = 65536
 """Package lookups kept in memory per :class:`Store`."""
 
@@ -184,6 +199,8 @@ class Store:
                 f"{self.path}: database schema {found} is not {SCHEMA_VERSION}; rebuild it with `lockgate db import`"
             )
         self._has_nvd = self._db.execute("SELECT 1 FROM nvd LIMIT 1").fetchone() is not None
+        self._has_cvss = _has_table(self._db, "cvss")
+        self._cvss = lru_cache(maxsize=16384)(self._cvss_uncached)
         self._nvd = lru_cache(maxsize=65536)(self._nvd_uncached)
         self._cand: dict[tuple[str, str], tuple[Candidate, ...]] = {}
         self._candidates_prefix = lru_cache(maxsize=4096)(self._candidates_prefix_uncached)
@@ -346,6 +363,23 @@ class Store:
         """NVD CVSS metrics for a CVE id (empty when NVD data was not imported)."""
         return self._nvd(cve.upper()) if self._has_nvd else ()
 
+    @property
+    def has_cvss_scores(self) -> bool:
+        """True when the database holds the CVSS scores computed at import (built by this lockgate or later)."""
+        return self._has_cvss
+
+    def cvss_score(self, vector: str) -> tuple[str, float] | None:
+        """(CVSS version, base score) computed at import for ``vector``; ``("", 0.0)`` when it did not parse.
+
+        None when the database does not have the vector (or predates the ``cvss`` table):
+        the caller scores it itself.
+        """
+        return self._cvss(vector) if self._has_cvss else None
+
+    def _cvss_uncached(self, vector: str) -> tuple[str, float] | None:
+        row = self._db.execute("SELECT version, score FROM cvss WHERE vector = ?", (vector,)).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
     def _nvd_uncached(self, cve: str) -> tuple[NvdMetric, ...]:
         row = self._db.execute("SELECT doc FROM nvd WHERE cve = ?", (cve.upper(),)).fetchone()
         if row is None:
@@ -368,6 +402,7 @@ class StoreBuilder:
         os.close(fd)
         self._tmp = Path(tmp)
         self._done = False
+        self._scored: set[str] = set()
         try:
             self._db = sqlite3.connect(self._tmp)
             self._db.execute("PRAGMA synchronous=OFF")
@@ -379,6 +414,9 @@ class StoreBuilder:
                     src.backup(self._db)
                 finally:
                     src.close()
+                if not _has_table(self._db, "cvss"):  # built before scores were stored: score what it holds
+                    self._db.executescript(_CVSS_TABLE)
+                    self._score_stored()
             else:
                 self._db.executescript(_SCHEMA)
                 self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
@@ -435,6 +473,7 @@ class StoreBuilder:
                     "INSERT OR REPLACE INTO nvd (cve, feed_id, doc) VALUES (?, ?, ?)",
                     (rec.cve.upper(), fid, _dumps([_metric(m) for m in rec.metrics])),
                 )
+                self._score(m.vector for m in rec.metrics)
                 count += 1
             else:
                 count += self._insert(fid, rec)
@@ -460,6 +499,7 @@ class StoreBuilder:
             (fid, adv.id, adv.withdrawn, _dumps(doc), _dumps({k: v for k, v in doc.items() if k != "affected"})),
         )
         rid = cur.lastrowid
+        self._score(_doc_vectors(doc))
         if not adv.withdrawn:
             rows = []
             for entry, aff in zip(doc["affected"], adv.affected, strict=True):
@@ -477,6 +517,26 @@ class StoreBuilder:
                 rows,
             )
         return 0 if prev is not None else 1
+
+    def _score(self, vectors: Iterable[str]) -> None:
+        """Compute and store the CVSS score of each vector not stored yet (the ``cvss`` library, once per vector)."""
+        from lockgate.vulndb.severity import compute_score
+
+        rows = []
+        for v in vectors:
+            if v not in self._scored:
+                self._scored.add(v)
+                scored = compute_score(v)
+                rows.append((v, *(scored or ("", 0.0))))
+        if rows:
+            self._db.executemany("INSERT OR IGNORE INTO cvss (vector, version, score) VALUES (?, ?, ?)", rows)
+
+    def _score_stored(self) -> None:
+        """Score every vector of the advisories and NVD metrics already in the database."""
+        for (doc,) in self._db.execute("SELECT doc FROM advisories"):
+            self._score(_doc_vectors(json.loads(doc)))
+        for (doc,) in self._db.execute("SELECT doc FROM nvd"):
+            self._score(str(m.get("vector", "")) for m in json.loads(doc))
 
     def discard(self) -> None:
         """Throw the temporary file away; the live database is untouched."""
@@ -499,6 +559,25 @@ class StoreBuilder:
         self._tmp.chmod(0o644)
         self._tmp.replace(self.path)
         self._done = True
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _cvss_entries(severity: Any) -> Iterator[str]:
+    if isinstance(severity, list):
+        for s in severity:
+            if isinstance(s, Mapping) and str(s.get("type")) in CVSS_TYPES:
+                yield str(s.get("score", ""))
+
+
+def _doc_vectors(doc: Mapping[str, Any]) -> Iterator[str]:
+    """The CVSS vectors severity rating reads from an OSV document: its own and its ``affected[]`` entries'."""
+    yield from _cvss_entries(doc.get("severity"))
+    for entry in doc.get("affected") or ():
+        if isinstance(entry, Mapping):
+            yield from _cvss_entries(entry.get("severity"))
 
 
 def _metric(m: NvdMetric) -> dict[str, Any]:
