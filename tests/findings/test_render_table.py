@@ -9,6 +9,7 @@ be taken for the plain ones, tables included.
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 
@@ -147,3 +148,28 @@ def test_a_clean_report_does_not_import_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_scanned_text_is_printed_literally_never_read_as_markup(color: bool) -> None:
+    """Titles, paths, gap reasons and warnings come from scanned input: markup-like text ("[/]",
+    "[bold]") and emoji codes (":smile:") are printed as they are, with or without colour."""
+    odd = "[/] [bold]x[/bold] :smile: [link=http://x]y[/link] \\[z]"
+    finding = Finding(
+        kind=FindingKind.VULNERABILITY,
+        id="CVE-1",
+        severity=Severity.HIGH,
+        title=odd,
+        package=Package("deb", "p[/]", "1"),
+    )
+    report = ScanReport(
+        target="t",
+        artifact_type="container_image",
+        findings=(finding,),
+        gaps=(CoverageGap(where=odd, reason=odd),),
+        warnings=(odd,),
+    )
+    out = table.render_table(report, color=color, width=250)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert plain.count(odd) == 4  # the title cell, the gap line (where and reason), the warning
+    assert "p[/]" in plain and "😄" not in plain

@@ -62,17 +62,17 @@ def _printed_as_is(line: str, width: int) -> bool:
 
 
 class _Table:
-    """A findings table: title, column names, rows (cells as Rich markup and as the plain text it prints)."""
+    """A findings table: title, column names, rows of plain-text cells and a style per styled cell."""
 
     def __init__(self, title: str, columns: tuple[str, ...]) -> None:
         self.title = title
         self.columns = columns
-        self.rows: list[tuple[str, ...]] = []
         self.plain_rows: list[tuple[str, ...]] = []
+        self.styles: list[dict[int, str]] = []
 
-    def add(self, cells: tuple[str, ...], plain: tuple[str, ...]) -> None:
-        self.rows.append(cells)
+    def add(self, plain: tuple[str, ...], styles: dict[int, str]) -> None:
         self.plain_rows.append(plain)
+        self.styles.append(styles)
 
     def direct(self, width: int) -> list[str] | None:
         """The table's lines as Rich draws them (heavy head box, padding 1, cells wrapped or folded
@@ -200,14 +200,15 @@ def _row_lines(cells: tuple[str, ...], widths: list[int], bar: str, *, header: b
     return [bar + bar.join(f" {line} " for line in row) + bar for row in zip(*wrapped, strict=True)]
 
 
-# What render_table prints: a line (as Rich markup and as the plain text it prints) or a table.
-_Item = tuple[str, str] | _Table
+# What render_table prints: a line (its text and the styled (start, end, style) spans) or a table.
+# Report text (titles, paths, reasons) comes from scanned input: Rich gets it as Text, never as markup.
+_Item = tuple[str, tuple[tuple[int, int, str], ...]] | _Table
 
 
 def _items(report: ScanReport) -> list[_Item]:
     active = [f for f in sorted_findings(report) if not f.suppressed_by]
     head, summary = _head(report), _summary(report, active)
-    items: list[_Item] = [(head, head), (summary, summary)]
+    items: list[_Item] = [(head, ()), (summary, ())]
     vulns = [f for f in active if f.kind is FindingKind.VULNERABILITY]
     if vulns:
         table = _Table("Vulnerabilities", ("Package", "Vulnerability", "Severity", "Installed", "Fixed", "Title"))
@@ -220,7 +221,7 @@ def _items(report: ScanReport) -> list[_Item]:
                 ", ".join(f.fixed_versions) or f.fix_status.value,
                 f.title[:80],
             )
-            table.add((*cells[:2], f"[{_STYLE[f.severity]}]{f.severity.name}[/]", *cells[3:]), cells)
+            table.add(cells, {2: _STYLE[f.severity]})
         items.append(table)
     others = [f for f in active if f.kind is not FindingKind.VULNERABILITY]
     if others:
@@ -232,21 +233,20 @@ def _items(report: ScanReport) -> list[_Item]:
             if f.location.resource_kind:
                 loc += f" {f.location.resource_kind}/{f.location.resource_name}"
             other_cells = (f.kind.value, f.id, f.severity.name, loc, f.title[:80])
-            table.add((*other_cells[:2], f"[{_STYLE[f.severity]}]{f.severity.name}[/]", *other_cells[3:]), other_cells)
+            table.add(other_cells, {2: _STYLE[f.severity]})
         items.append(table)
     suppressed = sum(1 for f in report.findings if f.suppressed_by)
     if suppressed:
         line = f"suppressed: {suppressed} (exceptions or VEX; see --format json)"
-        items.append((line, line))
+        items.append((line, ()))
     if report.gaps:
-        items.append((f"[bold yellow]coverage gaps: {len(report.gaps)}[/]", f"coverage gaps: {len(report.gaps)}"))
+        line = f"coverage gaps: {len(report.gaps)}"
+        items.append((line, ((0, len(line), "bold yellow"),)))
         for g in report.gaps[:20]:
-            line = f"  - {g.where}: {g.reason}"
-            items.append((line, line))
+            items.append((f"  - {g.where}: {g.reason}", ()))
         if len(report.gaps) > 20:
-            line = f"  ... and {len(report.gaps) - 20} more (see --format json)"
-            items.append((line, line))
-    items += [(f"[yellow]warning:[/] {w}", f"warning: {w}") for w in report.warnings]
+            items.append((f"  ... and {len(report.gaps) - 20} more (see --format json)", ()))
+    items += [(f"warning: {w}", ((0, len("warning:"), "yellow"),)) for w in report.warnings]
     return items
 
 
@@ -259,8 +259,8 @@ def _direct(items: list[_Item], width: int) -> str | None:
             if lines is None:
                 return None
             out += lines
-        elif _printed_as_is(item[1], width):
-            out.append(item[1])
+        elif _printed_as_is(item[0], width):
+            out.append(item[0])
         else:
             return None
     return "\n".join(out) + "\n"
@@ -273,17 +273,18 @@ def render_table(report: ScanReport, *, color: bool = False, width: int = 160) -
         return direct
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Span, Text
 
     buf = io.StringIO()
-    con = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False)
+    con = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False, emoji=False)
     for item in items:
         if isinstance(item, _Table):
             table = Table(title=item.title, title_justify="left")
             for col in item.columns:
                 table.add_column(col, overflow="fold")
-            for row in item.rows:
-                table.add_row(*row)
+            for row, styles in zip(item.plain_rows, item.styles, strict=True):
+                table.add_row(*(Text(cell, style=styles.get(i, "")) for i, cell in enumerate(row)))
             con.print(table)
         else:
-            con.print(item[0])
+            con.print(Text(item[0], spans=[Span(*span) for span in item[1]]))
     return buf.getvalue()
