@@ -138,7 +138,11 @@ The options of the commands the fast path (:mod:`lockgate.cli.fast`) runs withou
 Click; ``tests/cli/test_fast.py`` checks it is current.
 """
 
-from typing import Any
+from __future__ import annotations
+
+TYPE_CHECKING = False  # no typing import at run time (``lockgate --version`` stays minimal)
+if TYPE_CHECKING:
+    from typing import Any
 
 '''
 

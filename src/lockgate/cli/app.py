@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
-
-from lockgate.cli.exitcodes import ExitCode
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """``lockgate.cli.app.app``: the Typer application (built on first use)."""
     if name == "app":
         from lockgate.cli.tree import app
@@ -30,6 +27,7 @@ def _debug_requested(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to a documented exit code."""
+    from lockgate.cli.exitcodes import ExitCode
     from lockgate.errors import LockgateError
 
     args = list(sys.argv[1:] if argv is None else argv)

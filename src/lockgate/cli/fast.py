@@ -16,11 +16,13 @@ lines and environments, that both paths hand the bodies identical values.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
 from lockgate.cli.fastspec import SPEC
+
+TYPE_CHECKING = False  # typing itself is not imported: ``lockgate --version`` needs nothing else
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 
 class _Unsure(Exception):
@@ -44,14 +46,13 @@ class Invocation:
 
     def run(self) -> int:
         """Run the command; its exit code."""
-        from lockgate.cli._output import make_state
-
         if not self.target:
             from lockgate import __version__
 
             print(f"lockgate {__version__}", flush=True)
             return 0
         from lockgate.cli import scan_run
+        from lockgate.cli._output import make_state
 
         g = self.global_values
         state = make_state(quiet=g["quiet"], debug=g["debug"], cache_dir=g["cache_dir"], config=g["config"])
@@ -183,6 +184,8 @@ def _convert(p: dict[str, Any], value: Any) -> Any:
     if kind == "str":
         return value
     if kind == "path":
+        from pathlib import Path
+
         path = Path(value)
         if p["readable"] and value and path.exists() and not os.access(path, os.R_OK):
             raise _Unsure  # Click's "is not readable" usage error
