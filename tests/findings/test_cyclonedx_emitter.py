@@ -376,14 +376,20 @@ def test_canonical_purl_shortcut_never_disagrees_with_packageurl() -> None:
             taken += 1
             assert PackageURL.from_string(text).to_string() == text
     assert taken > 1000
-    for purl in (DEB.purl, "pkg:pypi/python-dateutil@2.9.0.post0", "pkg:golang/github.com/x/y@v1.2.3"):
+    for purl in (
+        DEB.purl,
+        "pkg:pypi/python-dateutil@2.9.0.post0",
+        "pkg:golang/github.com/x/y@v1.2.3",
+        "pkg:npm/%40sindresorhus/is@4.6.0",
+    ):
         assert emitter._is_canonical_purl(purl)
+        assert PackageURL.from_string(purl).to_string() == purl
 
 
 _SEG = r"(?:[A-Za-z0-9._~-]|%2B)+"
 _VALUE = r"(?:[A-Za-z0-9._~:-]|%2B)+"
 _PLAIN_PURL = re.compile(  # the regular expression the string check replaced
-    rf"pkg:(?P<type>[a-z]+)/(?P<path>{_SEG}(?:/{_SEG})*)@{_VALUE}"
+    rf"pkg:(?P<type>[a-z]+)/(?P<path>(?:%40)?{_SEG}(?:/{_SEG})*)@{_VALUE}"
     rf"(?:\?(?P<qualifiers>[a-z][a-z0-9._-]*={_VALUE}(?:&[a-z][a-z0-9._-]*={_VALUE})*))?"
 )
 
@@ -393,6 +399,10 @@ def _regex_is_canonical_purl(text: str) -> bool:
     if m is None or m["type"] not in emitter._PLAIN_TYPES:
         return False
     path, type_ = m["path"], m["type"]
+    if path.startswith("%40"):  # npm scopes (@scope/name) are written %40scope/name; no other type's
+        path = path[3:]
+        if type_ != "npm" or "/" not in path or not re.fullmatch(rf"{_SEG}(?:/{_SEG})*", path):
+            return False
     if type_ in emitter._LOWERED_TYPES and (path != path.lower() or "%" in path or (type_ == "pypi" and "_" in path)):
         return False
     if m["qualifiers"]:
@@ -421,6 +431,7 @@ def test_canonical_purl_check_is_the_regular_expression() -> None:
             text += "?" + "&".join(f"{k}={part(3)}" for k in keys)
         texts.append(text)
     texts += [DEB.purl, "pkg:deb/debian/a@1?arch=x&arch=y", "pkg:deb/debian/a@1?", "pkg:deb//a@1", "pkg:deb/a@1@2"]
+    texts += ["pkg:npm/%40s/x@1", "pkg:npm/%40S/x@1", "pkg:npm/%40/x@1", "pkg:npm/%40s@1", "pkg:deb/%40s/x@1"]
     agree = [emitter._is_canonical_purl(t) == _regex_is_canonical_purl(t) for t in texts]
     assert all(agree), [t for t, ok in zip(texts, agree, strict=True) if not ok][:5]
     assert 1000 < sum(map(emitter._is_canonical_purl, texts)) < len(texts) / 2

@@ -259,6 +259,8 @@ def _is_canonical_purl(text: str) -> bool:
         return False
     head, at, tail = text[4:].partition("@")
     type_, _, path = head.partition("/")
+    if type_ == "npm" and path.startswith("%40") and "/" in path:
+        path = path[3:]  # a scoped package: packageurl writes the scope's "@" as %40
     if not at or type_ not in _PLAIN_TYPES or not _plain(path, "/") or "//" in path or "/" in (path[0], path[-1]):
         return False
     version, question, qualifiers = tail.partition("?")
