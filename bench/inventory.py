@@ -4,7 +4,8 @@ Images: the debootstrapped Debian bookworm minbase image and a Python+Node image
 virtualenv and npm-built node_modules tree on top of Debian), both built by the test fixtures
 (cached under ~/.cache/lockgate-tests). Cold = empty caches for both tools before every run
 (lockgate: fresh --cache-dir; Trivy: fresh --cache-dir); warm = caches filled by a first run.
-Median of N runs with hyperfine; also peak RSS (GNU time) for one cold lockgate run.
+Median of N runs per tool with hyperfine, interleaved (rounds of 3, alternating which tool goes
+first: ``bench/_timing.py``); also peak RSS (GNU time) for one cold lockgate run.
 Writes bench/results/inventory.md and prints the ratios (lockgate / Trivy; < 1 means lockgate is faster).
 
     .venv/bin/python bench/inventory.py [--runs 5]
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _lockgate import lockgate_argv, lockgate_cmd, prime  # noqa: E402
+from _timing import interleaved  # noqa: E402
 from tests.fixtures.images import build_image, ensure_debian_image, ensure_debian_rootfs  # noqa: E402
 from tests.inventory.test_lang_oracles import NPM_DEPS, NPM_DEV_DEPS, PY_PACKAGES, _build_node, _build_venv, _cached  # noqa: E402
 
@@ -40,14 +42,8 @@ def python_node_image(work: Path) -> Path:
 
 
 def hyperfine(commands: dict[str, str], prepare: str | None, runs: int, out: Path) -> dict[str, float]:
-    argv = ["hyperfine", "--runs", str(runs), "--export-json", str(out), "-N" if prepare is None else "--shell=bash"]
-    if prepare is not None:
-        argv += ["--prepare", prepare]
-    for name, cmd in commands.items():
-        argv += ["-n", name, cmd]
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-    data = json.loads(out.read_text())
-    return {r["command"]: r["median"] for r in data["results"]}
+    """Medians over ``runs`` runs per command, interleaved in short rounds (see ``bench/_timing.py``)."""
+    return interleaved(commands, runs, None if prepare is None else dict.fromkeys(commands, prepare), out)
 
 
 def peak_rss_mb(cmd: list[str]) -> float:
@@ -97,7 +93,8 @@ def main() -> None:
     lines = [
         "# Inventory benchmark (bench/inventory.py)",
         "",
-        f"Median of {args.runs} runs (hyperfine). Ratio = lockgate / Trivy (below 1: lockgate faster).",
+        f"Median of {args.runs} runs (hyperfine, interleaved in rounds of 3).",
+        "Ratio = lockgate / Trivy (below 1: lockgate faster).",
         "",
         "| image | cold lockgate | cold Trivy | cold ratio | warm lockgate | warm Trivy | warm ratio "
         "| lockgate peak RSS | packages (lockgate / Trivy) |",

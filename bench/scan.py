@@ -11,7 +11,7 @@ with ``lockgate db import``, Trivy gets a DB written by ``mktrivydb`` from the s
 (``tests/accuracy/_trivydb.py``) and runs with ``--skip-db-update --offline-scan``.
 
 Both tools run as separate processes (start-up included), ``--scanners vuln``, JSON output,
-timed by hyperfine (``--runs N``, median):
+timed by hyperfine (``--runs N`` per tool, in rounds of 3 alternating which tool goes first, median of all runs):
 
 - cold: empty layer caches before every run (lockgate: a wiped ``LOCKGATE_CACHE_DIR``;
   Trivy: its ``fanal`` cache removed from ``--cache-dir``, the DB kept);
@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from _lockgate import lockgate_argv  # noqa: E402
+from _timing import interleaved  # noqa: E402
 from tests.accuracy._images import ensure_python_node_image  # noqa: E402
 from tests.accuracy._oracle import debian_lines, iter_osv  # noqa: E402
 from tests.accuracy._trivydb import debian_buckets, fixture, write_trivy_cache  # noqa: E402
@@ -48,15 +49,8 @@ from tests.fixtures.bullseye import ensure_bullseye_image  # noqa: E402
 
 
 def _hyperfine(commands: dict[str, str], runs: int, prepare: dict[str, str] | None, out: Path) -> dict[str, float]:
-    argv = ["hyperfine", "--runs", str(runs), "--export-json", str(out), "--style", "basic"]
-    if prepare is None:
-        argv += ["--warmup", "1"]
-    for name, cmd in commands.items():
-        if prepare is not None:
-            argv += ["--prepare", prepare[name]]
-        argv += ["--command-name", name, cmd]
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-    return {r["command"]: float(r["median"]) for r in json.loads(out.read_text())["results"]}
+    """Medians over ``runs`` runs per command, interleaved in short rounds (see ``bench/_timing.py``)."""
+    return interleaved(commands, runs, prepare, out, shell=True)
 
 
 def _peak_rss_mb(cmd: str) -> float:
@@ -146,7 +140,8 @@ def _write(out: Path, rows: list[Row], runs: int, startup: float) -> None:
         "# Full vulnerability scan: lockgate vs Trivy",
         "",
         f"Written by `bench/scan.py` on {when}; {os.cpu_count()} cores, load average {_load()} at the end.",
-        f"Median of {runs} hyperfine runs per cell, each tool as its own process (start-up included),",
+        f"Median of {runs} hyperfine runs per cell (interleaved: rounds of 3, alternating which tool goes first),",
+        "each tool as its own process (start-up included),",
         "`--scanners vuln`, JSON output, gzip OCI layouts, the same corpus advisories for both tools",
         "(Trivy: a `mktrivydb` DB with `--skip-db-update --offline-scan`). Ratio = lockgate / Trivy",
         "(below 1.0: lockgate faster). Cold = empty layer caches before every run; warm = caches filled.",
