@@ -201,14 +201,9 @@ def test_generated_command_lines_agree_with_click(path: tuple[str, ...], monkeyp
 
 def test_a_scan_through_the_fast_path_loads_neither_typer_nor_click(tmp_path: Path) -> None:
     """End to end: same output and exit code as the Typer tree, without importing either."""
-    from tests.fixtures.images import build_image
+    from tests.fixtures.images import tiny_python_image
 
-    root = tmp_path / "rootfs"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\n')
-    (root / "app").mkdir()
-    (root / "app/requirements.txt").write_text("requests==2.31.0\n")
-    oci = build_image(tmp_path / "img", root).oci_dir
+    oci = tiny_python_image(tmp_path)
     code = (
         "import sys, atexit\n"
         "import lockgate.cli.fast as f\n"

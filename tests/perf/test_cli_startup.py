@@ -87,14 +87,9 @@ a.main(sys.argv[1:])
 
 def test_a_warm_run_loads_no_analyser_code(tmp_path: Path) -> None:
     """Answered from the layer cache, a scan or sbom run never imports the analysers, YAML or the layer reader."""
-    from tests.fixtures.images import build_image
+    from tests.fixtures.images import tiny_python_image
 
-    root = tmp_path / "rootfs"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\n')
-    (root / "app").mkdir()
-    (root / "app/requirements.txt").write_text("requests==2.31.0\n")
-    oci = build_image(tmp_path / "img", root).oci_dir
+    oci = tiny_python_image(tmp_path)
     argvs = (
         ["sbom", f"oci:{oci}", "-f", "cyclonedx"],
         ["scan", "image", f"oci:{oci}", "--scanners", "pkg,secret", "-f", "json"],
