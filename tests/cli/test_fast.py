@@ -250,7 +250,10 @@ def _stable(text: str) -> str:
 def test_a_false_value_in_a_flag_variable_means_false_on_both_paths(
     value: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``LOCKGATE_INSECURE=0`` must not turn TLS checks off (Click 8.2.0-8.2.1 read it as true; 8.3 reads it as false)."""
+    """``LOCKGATE_INSECURE=0`` must not turn TLS checks off.
+
+    Click 8.2.0-8.2.1 read any non-empty value of a flag's variable as true; 8.3 reads it as false.
+    """
     monkeypatch.setenv("LOCKGATE_INSECURE", value)
     theirs = _click_call(["scan", "image", IMG])
     mine = _fast_call(["scan", "image", IMG])
