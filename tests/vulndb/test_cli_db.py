@@ -43,6 +43,7 @@ def test_import_status_and_age_warning(corpus: Path, tmp_path: Path) -> None:
     assert not status["stale"]
     assert {"Debian:4", "Alpine:v3.3", "Alpine:v3.10"} <= set(status["ecosystems"])
     assert len(status["feeds"]) == 3
+    assert status["cvss_scores_stored"] is True
     assert "warning" not in r.stderr
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat()
     con = sqlite3.connect(db)
@@ -53,6 +54,14 @@ def test_import_status_and_age_warning(corpus: Path, tmp_path: Path) -> None:
     assert r.returncode == 0
     assert "warning: advisory database is 2d" in r.stderr
     assert "Debian:4" in r.stdout
+    assert "cvss:        scores computed at import" in r.stdout
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE cvss")  # what a database built before the scores were stored looks like
+    con.commit()
+    con.close()
+    r = run("db", "status", "--db", str(db), "-f", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["cvss_scores_stored"] is False
+    assert "scored while matching" in run("db", "status", "--db", str(db)).stdout
 
 
 def test_default_path_under_cache_dir_and_replace(corpus: Path, tmp_path: Path) -> None:

@@ -278,6 +278,7 @@ def status(
             "stale": age > WARN_AGE,
             "advisories": store.advisory_count(),
             "nvd_records": store.nvd_count(),
+            "cvss_scores_stored": store.has_cvss_scores,
             "ecosystems": store.counts_by_ecosystem(),
             "feeds": [
                 {
@@ -302,6 +303,12 @@ def status(
         f"schema:      {doc['schema_version']}",
         f"built:       {doc['built_at']} ({format_age(age)} ago)",
         f"advisories:  {doc['advisories']}  (NVD records: {doc['nvd_records']})",
+        "cvss:        "
+        + (
+            "scores computed at import"
+            if doc["cvss_scores_stored"]
+            else "scored while matching (an older database: `lockgate db import`/`update` stores the scores)"
+        ),
         "sources:",
         *(
             f"  {f['kind']:<22} {f['records']:>7} records  {f['invalid']:>4} invalid  {f['location']}"
