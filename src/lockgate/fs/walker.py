@@ -169,26 +169,35 @@ def analyze_layer(
     )
 
 
-def _cached(
-    image: Image,
-    pos: int,
-    analyzers: Sequence[Analyzer],
-    settings: Settings,
-    cache: LayerCache,
-    progress: ProgressFn | None,
-) -> LayerRecord | None:
-    """The layer's record when the cache answers every analyser (no layer read), else None."""
+_Cached = tuple[str, LayerIndex | None, dict[str, Items]]
+"""What the cache holds for a layer: (diff_id lockgate computed, index, results per analyser found)."""
+
+
+def _lookup(
+    image: Image, pos: int, analyzers: Sequence[Analyzer], settings: Settings, cache: LayerCache
+) -> _Cached | None:
+    """The cache's entries for layer ``pos``; raises when the config's diff_id claim contradicts them."""
     desc = image.layers[pos]
     claims = image.config.diff_ids
     claim = claims[pos] if pos < len(claims) else ""
     found = cache.lookup(desc.digest, [(a.name, a.version, _params(a, settings.limits)) for a in analyzers])
+    if found is not None and claim and found[0] != claim:
+        raise IntegrityError(
+            f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {found[0]}"
+        )
+    return found
+
+
+def _complete(
+    image: Image, pos: int, analyzers: Sequence[Analyzer], found: _Cached | None, progress: ProgressFn | None
+) -> LayerRecord | None:
+    """The layer's record when ``found`` answers every analyser (no layer read), else None."""
     if found is None:
         return None
     known, index, cached = found
-    if claim and known != claim:
-        raise IntegrityError(f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {known}")
     if index is None or any(a.name not in cached for a in analyzers):
         return None
+    desc = image.layers[pos]
     if progress is not None:
         progress(desc.size)
     return LayerRecord(digest=desc.digest, diff_id=known, index=index, results=cached)
@@ -201,27 +210,15 @@ def _layer(
     settings: Settings,
     cache: LayerCache | None,
     progress: ProgressFn | None,
+    found: _Cached | None,
 ) -> LayerRecord:
+    """Read layer ``pos`` for the analysers ``found`` (its cache entries, if any) does not answer."""
     desc = image.layers[pos]
     claims = image.config.diff_ids
     claim = claims[pos] if pos < len(claims) else ""
     limits = settings.limits
-    cached: dict[str, Items] = {}
-    index: LayerIndex | None = None
-    missing = list(analyzers)
-    if cache is not None:
-        found = cache.lookup(desc.digest, [(a.name, a.version, _params(a, limits)) for a in analyzers])
-        if found is not None:
-            known, index, cached = found
-            if claim and known != claim:
-                raise IntegrityError(
-                    f"image config claims diff_id {claim} for layer {desc.digest}, but its content is {known}"
-                )
-            missing = [a for a in analyzers if a.name not in cached]
-            if index is not None and not missing:
-                if progress is not None:
-                    progress(desc.size)
-                return LayerRecord(digest=desc.digest, diff_id=known, index=index, results=cached)
+    cached: dict[str, Items] = found[2] if found is not None else {}
+    missing = [a for a in analyzers if a.name not in cached]
     label = claim or desc.digest
     fresh = analyze_layer(image.source, desc, missing, limits=limits, label=label, progress=progress)
     if fresh.diff_id is None:  # incomplete layer: keep partial results, never cache them
@@ -277,22 +274,24 @@ def analyze_image(
                 progress(count)
 
     try:
-        # Layers the cache answers in full need no thread (nor the concurrent.futures import).
-        found = [
-            _cached(image, i, analyzers, settings, lc, safe_progress) if lc is not None else None for i in range(n)
-        ]
-        todo = [i for i, r in enumerate(found) if r is None]
+        # One cache lookup per layer, on this thread; layers it answers in full need no thread
+        # (nor the concurrent.futures import).
+        found = [_lookup(image, i, analyzers, settings, lc) if lc is not None else None for i in range(n)]
+        complete = [_complete(image, i, analyzers, found[i], safe_progress) for i in range(n)]
+        todo = [i for i, r in enumerate(complete) if r is None]
         jobs = workers if workers is not None else min(2, os.cpu_count() or 1)
         fresh: dict[int, LayerRecord] = {}
         if jobs <= 1 or len(todo) <= 1:
-            fresh = {i: _layer(image, i, analyzers, settings, lc, safe_progress) for i in todo}
+            fresh = {i: _layer(image, i, analyzers, settings, lc, safe_progress, found[i]) for i in todo}
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lockgate-layer") as pool:
-                futures = {i: pool.submit(_layer, image, i, analyzers, settings, lc, safe_progress) for i in todo}
+                futures = {
+                    i: pool.submit(_layer, image, i, analyzers, settings, lc, safe_progress, found[i]) for i in todo
+                }
                 fresh = {i: f.result() for i, f in futures.items()}
-        records = [r if r is not None else fresh[i] for i, r in enumerate(found)]
+        records = [r if r is not None else fresh[i] for i, r in enumerate(complete)]
     finally:
         if own_cache and lc is not None:
             lc.close()
